@@ -1,0 +1,13 @@
+package io.lcowgd.cli;
+
+import java.util.List;
+
+/** The launcher's command table. */
+public final class Commands {
+  private Commands() {}
+
+  /** Every command, in the order the usage text lists them. */
+  public static List<Command> all() {
+    return List.of();
+  }
+}
