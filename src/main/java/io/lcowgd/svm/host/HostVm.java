@@ -1,0 +1,218 @@
+package io.lcowgd.svm.host;
+
+import io.lcowgd.svm.AccessMode;
+import io.lcowgd.svm.PayloadRange;
+import io.lcowgd.svm.UnionSpec;
+import io.lcowgd.svm.Vm;
+import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One "service VM" of the {@link HostBackend}: a directory {@code <runDir>/<n>} holding the ext4 mounts of its
+ * attachments, plus the union mounts made for it. The pool serialises calls, so fields need no lock.
+ */
+final class HostVm implements Vm {
+  private static final FileAttribute<Set<PosixFilePermission>> DIR_0755 =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x"));
+
+  private final String id;
+  private final Path dir;
+  private final String emptyLower;
+  private final String readWriteMountData;
+  private final Map<String, LoopDevice> attached = new LinkedHashMap<>();
+  private final List<String> unions = new ArrayList<>();
+
+  HostVm(String id, Path dir, String emptyLower, String readWriteMountData) {
+    this.id = id;
+    this.dir = dir;
+    this.emptyLower = emptyLower;
+    this.readWriteMountData = readWriteMountData;
+  }
+
+  @Override
+  public String attach(Path hostPath, PayloadRange range, AccessMode mode, String shortName) throws IOException {
+    Path mp = dir.resolve(shortName);
+    Files.createDirectories(mp);
+    LoopDevice loop = LoopDevice.attach(hostPath, range, mode);
+    try {
+      if (mode == AccessMode.READ_ONLY) {
+        // noload: never replay a journal on a read-only image (the GCS's choice for read-only disks).
+        Sys.mount(loop.path(), mp.toString(), "ext4", LibC.MS_RDONLY, "noload");
+      } else {
+        Sys.mount(loop.path(), mp.toString(), "ext4", 0, readWriteMountData.isEmpty() ? null : readWriteMountData);
+      }
+    } catch (IOException e) {
+      try {
+        loop.close();
+      } catch (IOException c) {
+        e.addSuppressed(c);
+      }
+      deleteDir(mp);
+      throw new IOException("attach " + hostPath + " in service VM " + id + ": " + e.getMessage(), e);
+    }
+    attached.put(mp.toString(), loop);
+    return mp.toString();
+  }
+
+  @Override
+  public void detach(String guestPath) throws IOException {
+    LoopDevice loop = attached.remove(guestPath);
+    if (loop == null) {
+      throw new IOException("detach " + guestPath + ": nothing attached there in service VM " + id);
+    }
+    IOException failure = null;
+    try {
+      unmount(guestPath);
+    } catch (IOException e) {
+      failure = e;
+    }
+    try {
+      loop.close();
+    } catch (IOException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    deleteDir(Path.of(guestPath));
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Override
+  public void sync(String guestPath) throws IOException {
+    Sys.syncfs(guestPath);
+  }
+
+  @Override
+  public void mountUnion(UnionSpec spec) throws IOException {
+    Path target = Path.of(spec.target());
+    Files.createDirectories(target);
+    try {
+      if (!spec.writable() && spec.lowers().size() == 1) {
+        // One read-only layer (FROM scratch): a bind mount, as the original did (moby PR#36052).
+        Sys.mount(spec.lowers().get(0), spec.target(), null, LibC.MS_BIND, null);
+        try {
+          Sys.mount(null, spec.target(), null, LibC.MS_REMOUNT | LibC.MS_BIND | LibC.MS_RDONLY, null);
+        } catch (IOException e) {
+          Sys.umount(spec.target(), LibC.MNT_DETACH);
+          throw e;
+        }
+      } else {
+        UnionSpec s = spec;
+        if (spec.writable()) {
+          makeDir(Path.of(spec.upper()));
+          makeDir(Path.of(spec.work()));
+          if (spec.lowers().isEmpty()) {
+            s = UnionSpec.writable(spec.target(), List.of(emptyLower), spec.upper(), spec.work());
+          }
+        }
+        Sys.mount("overlay", spec.target(), "overlay", s.writable() ? 0 : LibC.MS_RDONLY, OverlayOptions.of(s));
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      deleteDir(target);
+      throw new IOException("union mount " + spec.target() + " (" + spec.lowers().size() + " lower layers) in service VM "
+          + id + ": " + e.getMessage(), e);
+    }
+    unions.add(spec.target());
+  }
+
+  @Override
+  public void unmountUnion(String target) throws IOException {
+    if (!unions.remove(target)) {
+      throw new IOException("unmount " + target + ": no union mount there in service VM " + id);
+    }
+    unmount(target);
+    deleteDir(Path.of(target));
+  }
+
+  @Override
+  public void terminate() throws IOException {
+    IOException failure = null;
+    for (String u : new ArrayList<>(unions)) {
+      try {
+        unmountUnion(u);
+      } catch (IOException e) {
+        failure = collect(failure, e);
+      }
+    }
+    List<String> guests = new ArrayList<>(attached.keySet());
+    for (int i = guests.size() - 1; i >= 0; i--) {
+      try {
+        detach(guests.get(i));
+      } catch (IOException e) {
+        failure = collect(failure, e);
+      }
+    }
+    deleteDir(dir);
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Creates {@code p} with mode 0755 whatever the umask (the root of a container must be 0755). */
+  private static void makeDir(Path p) throws IOException {
+    if (!Files.isDirectory(p)) {
+      Files.createDirectory(p, DIR_0755);
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+  }
+
+  private static IOException collect(IOException first, IOException next) {
+    if (first == null) {
+      return next;
+    }
+    first.addSuppressed(next);
+    return first;
+  }
+
+  /** Unmounts {@code path}, retrying briefly on EBUSY, then detaching lazily as the last resort. */
+  private static void unmount(String path) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        Sys.umount(path, 0);
+        return;
+      } catch (Sys.ErrnoException e) {
+        if (e.errno == LibC.EINVAL && !MountTable.isMountPoint(path)) {
+          return; // already gone
+        }
+        if (e.errno != LibC.EBUSY) {
+          throw e;
+        }
+        if (attempt >= 20) {
+          Sys.umount(path, LibC.MNT_DETACH);
+          return;
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          Sys.umount(path, LibC.MNT_DETACH);
+          return;
+        }
+      }
+    }
+  }
+
+  private static void deleteDir(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (DirectoryNotEmptyException e) {
+      // Something was written into the bare mount point directory; leave it rather than delete data.
+    } catch (IOException e) {
+      // A leftover empty directory under the run directory is harmless and removed by the next cleanStale.
+    }
+  }
+}
