@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Attachments are mounted at short paths {@code <runDir>/<vm>/<dN>} (about 25 bytes each), which keeps the
  * overlay option string of 125+ layers within the kernel's one-page limit. The run directory defaults to
- * {@code /run/lcow/<8 hex of sha256(dataRoot)>}, so instances with different data roots never collide.
+ * {@code /run/lcow/<6 hex of sha256(dataRoot)>}, so instances with different data roots never collide.
  */
 public final class HostBackend implements VmBackend {
   private final Path runDir;
@@ -40,15 +40,23 @@ public final class HostBackend implements VmBackend {
     this.readWriteMountData = Objects.requireNonNull(readWriteMountData);
   }
 
-  /** {@code /run/lcow/<first 8 hex digits of sha256(dataRoot)>}. */
+  /** {@code /run/lcow/<first 6 hex digits of sha256(dataRoot)>}. */
   public static Path defaultRunDir(Path dataRoot) {
     try {
       byte[] h = MessageDigest.getInstance("SHA-256")
           .digest(dataRoot.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
-      return Path.of("/run/lcow", HexFormat.of().formatHex(h, 0, 4));
+      return Path.of("/run/lcow", HexFormat.of().formatHex(h, 0, 3));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /**
+   * Whether overlay mounts may use the new mount API ({@code fsconfig lowerdir+}, Linux 6.8+; default true, with an
+   * automatic fall-back to mount(2) on older kernels). Tests switch it off to exercise the mount(2) path.
+   */
+  public static void useNewMountApi(boolean use) {
+    NewMountApi.disableForTests(!use);
   }
 
   public Path runDir() {

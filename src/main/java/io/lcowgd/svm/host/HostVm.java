@@ -119,7 +119,12 @@ final class HostVm implements Vm {
             s = UnionSpec.writable(spec.target(), List.of(emptyLower), spec.upper(), spec.work());
           }
         }
-        Sys.mount("overlay", spec.target(), "overlay", s.writable() ? 0 : LibC.MS_RDONLY, OverlayOptions.of(s));
+        if (!NewMountApi.mountOverlay(s)) {
+          // mount(2): one page of options. Paths relative to this VM's directory ("d7/upper") keep 125+ layers in it.
+          UnionSpec rel = relativeTo(dir, s);
+          Sys.mountIn(dir.toString(), "overlay", spec.target(), "overlay", s.writable() ? 0 : LibC.MS_RDONLY,
+              OverlayOptions.of(rel));
+        }
       }
     } catch (IOException | IllegalArgumentException e) {
       deleteDir(target);
@@ -160,6 +165,24 @@ final class HostVm implements Vm {
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /** {@code s} with every path below the run directory made relative to the VM directory {@code vmDir}. */
+  static UnionSpec relativeTo(Path vmDir, UnionSpec s) {
+    List<String> lowers = new ArrayList<>();
+    for (String l : s.lowers()) {
+      lowers.add(rel(vmDir, l));
+    }
+    return new UnionSpec(s.target(), lowers, s.upper() == null ? null : rel(vmDir, s.upper()),
+        s.work() == null ? null : rel(vmDir, s.work()));
+  }
+
+  private static String rel(Path vmDir, String p) {
+    Path path = Path.of(p);
+    if (path.startsWith(vmDir.getParent())) {
+      return vmDir.relativize(path).toString();
+    }
+    return p;
   }
 
   /** Creates {@code p} with mode 0755 whatever the umask (the root of a container must be 0755). */

@@ -18,6 +18,8 @@ interface LibC extends Library {
   int ENOENT = 2;
   int EBUSY = 16;
   int EINVAL = 22;
+  int ENOSYS = 38;
+  int EOPNOTSUPP = 95;
   int ENXIO = 6;
 
   long MS_RDONLY = 1;
@@ -42,7 +44,16 @@ interface LibC extends Library {
 
   int syncfs(int fd) throws LastErrorException;
 
+  int unshare(int flags) throws LastErrorException;
+
+  int chdir(String path) throws LastErrorException;
+
+  int CLONE_FS = 0x200;
+
   int mknod(String path, int mode, long dev) throws LastErrorException;
 
   String strerror(int errnum);
+
+  /** syscall(2), for the new mount API (fsopen/fsconfig/fsmount/move_mount), which glibc 2.36 wraps but 2.31 not. */
+  long syscall(long number, Object... args) throws LastErrorException;
 }

@@ -54,6 +54,39 @@ final class Sys {
     }
   }
 
+  /**
+   * mount(2) with relative paths in {@code data} resolved from {@code cwd}: runs on a fresh thread that unshares its
+   * filesystem context ({@code CLONE_FS}) and changes directory, so no other thread's working directory changes.
+   */
+  static void mountIn(String cwd, String source, String target, String type, long flags, String data)
+      throws IOException {
+    IOException[] failure = new IOException[1];
+    Thread t = new Thread(() -> {
+      try {
+        LibC.INSTANCE.unshare(LibC.CLONE_FS);
+        LibC.INSTANCE.chdir(cwd);
+      } catch (LastErrorException e) {
+        failure[0] = error("unshare/chdir " + cwd + " for mount " + target, e);
+        return;
+      }
+      try {
+        mount(source, target, type, flags, data);
+      } catch (IOException e) {
+        failure[0] = e;
+      }
+    }, "lcow-mount");
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while mounting " + target);
+    }
+    if (failure[0] != null) {
+      throw failure[0];
+    }
+  }
+
   static void umount(String target, int flags) throws ErrnoException {
     try {
       LibC.INSTANCE.umount2(target, flags);
