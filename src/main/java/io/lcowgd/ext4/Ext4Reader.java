@@ -478,7 +478,12 @@ public final class Ext4Reader implements Closeable {
     return BlockMapper.map(this, file).count();
   }
 
-  /** Whether the filesystem has an inline-data, meta_bg or other feature that matters for listings. */
+  /** Size in bytes of the disk the filesystem was opened on. */
+  public long diskSize() {
+    return disk.size();
+  }
+
+  /** Whether the journal needs recovery ({@code needs_recovery}): the image was not cleanly unmounted. */
   public boolean needsRecovery() {
     return sb.hasIncompat(Ext4Features.INCOMPAT_RECOVER);
   }
