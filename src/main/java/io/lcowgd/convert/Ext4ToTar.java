@@ -33,7 +33,7 @@ public final class Ext4ToTar {
   public static long export(Ext4Reader image, ExportMode mode, OutputStream out) throws IOException {
     LayerView view = new LayerView(image, mode);
     OutputStream buffered = new BufferedOutputStream(new NonClosing(out), 1 << 16);
-    LayerTarEmitter emitter = new LayerTarEmitter(buffered);
+    LayerTarEmitter emitter = new LayerTarEmitter(buffered, true);
     Deque<Frame> stack = new ArrayDeque<>();
     Set<Long> seenDirs = new HashSet<>();
     Ext4Inode root = view.treeRoot();

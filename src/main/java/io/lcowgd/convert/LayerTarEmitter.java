@@ -30,8 +30,12 @@ final class LayerTarEmitter {
 
   private record LinkKey(Ext4Reader image, long inode) {}
 
-  LayerTarEmitter(OutputStream out) {
+  private final boolean opaqueMarkers;
+
+  /** An emitter writing to {@code out}; {@code opaqueMarkers} false leaves out the {@code .wh..wh..opq} markers. */
+  LayerTarEmitter(OutputStream out, boolean opaqueMarkers) {
     this.w = new PaxTarWriter(out);
+    this.opaqueMarkers = opaqueMarkers;
   }
 
   /** Writes the entry (or entries) for {@code ino} at relative path {@code path} (no leading or trailing slash). */
@@ -48,7 +52,7 @@ final class LayerTarEmitter {
       case Ext4Inode.S_IFDIR:
         header(path + "/", TarConstants.LF_DIR, perm, ino, 0, null, xattrs);
         w.end();
-        if (opaque != null && java.util.Arrays.equals(opaque, Y)) {
+        if (opaqueMarkers && opaque != null && java.util.Arrays.equals(opaque, Y)) {
           header(path + "/" + OPAQUE_MARKER, TarConstants.LF_NORMAL, perm, ino, 0, null, Map.of());
           w.end();
         }
