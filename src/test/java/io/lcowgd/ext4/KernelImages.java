@@ -16,21 +16,21 @@ import java.util.Random;
  * Test images made the way a Linux user makes them: {@code mke2fs -t ext4} (default features unless options are
  * given), then populated by the kernel through a loop mount.
  */
-final class KernelImages {
+public final class KernelImages {
   private KernelImages() {}
 
   /** Populates a mounted filesystem. */
-  interface Populator {
+  public interface Populator {
     void populate(Path root) throws IOException;
   }
 
   /** Body run while an image is mounted. */
-  interface MountedBody<T> {
+  public interface MountedBody<T> {
     T run(Path mountPoint) throws IOException;
   }
 
   /** Creates {@code img} of {@code sizeMiB} with mke2fs and the given extra options, then populates it. */
-  static Path build(Path img, int sizeMiB, List<String> mkfsOptions, Populator pop) throws IOException {
+  public static Path build(Path img, int sizeMiB, List<String> mkfsOptions, Populator pop) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("mke2fs", "-q", "-F", "-t", "ext4"));
     cmd.addAll(mkfsOptions);
     cmd.add(img.toString());
@@ -44,7 +44,7 @@ final class KernelImages {
   }
 
   /** Loop-mounts {@code img} (read-only or read-write) in a fresh directory, runs {@code body}, unmounts. */
-  static <T> T withMount(Path img, boolean readOnly, MountedBody<T> body) throws IOException {
+  public static <T> T withMount(Path img, boolean readOnly, MountedBody<T> body) throws IOException {
     Path mp = Files.createTempDirectory(img.getParent(), "mnt");
     Posix.run("mount", "-t", "ext4", "-o", (readOnly ? "ro,noload," : "") + "loop", img.toString(), mp.toString());
     try {
@@ -56,7 +56,7 @@ final class KernelImages {
   }
 
   /** The rich fixture: every kind of inode and layout the reader must handle, written by the kernel. */
-  static void rich(Path r, long seed) throws IOException {
+  public static void rich(Path r, long seed) throws IOException {
     Random rnd = new Random(seed);
     Path d = Files.createDirectories(r.resolve("a/b/c"));
     for (int size : new int[] {0, 1, 59, 60, 100, 1023, 1024, 1025, 4095, 4096, 4097, 200_000, 3_000_000}) {

@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** libc calls the JDK lacks (any-namespace xattrs, mknod) and a process runner, for building test images. */
-final class Posix {
+public final class Posix {
   private Posix() {}
 
-  interface LibC extends Library {
+  public interface LibC extends Library {
     int lsetxattr(String path, String name, byte[] value, long size, int flags);
 
     long lgetxattr(String path, String name, byte[] value, long size);
@@ -26,13 +26,13 @@ final class Posix {
 
   private static final LibC C = Native.load("c", LibC.class);
 
-  static void setXattr(Path p, String name, byte[] value) throws IOException {
+  public static void setXattr(Path p, String name, byte[] value) throws IOException {
     if (C.lsetxattr(p.toString(), name, value, value.length, 0) != 0) {
       throw new IOException("lsetxattr " + name + " on " + p + ": errno " + Native.getLastError());
     }
   }
 
-  static List<String> listXattrs(Path p) throws IOException {
+  public static List<String> listXattrs(Path p) throws IOException {
     byte[] buf = new byte[65536];
     long n = C.llistxattr(p.toString(), buf, buf.length);
     if (n < 0) {
@@ -49,7 +49,7 @@ final class Posix {
     return out;
   }
 
-  static byte[] getXattr(Path p, String name) throws IOException {
+  public static byte[] getXattr(Path p, String name) throws IOException {
     byte[] buf = new byte[65536];
     long n = C.lgetxattr(p.toString(), name, buf, buf.length);
     if (n < 0) {
@@ -59,7 +59,7 @@ final class Posix {
   }
 
   /** Creates a device or FIFO node; {@code mode} includes the type bits. */
-  static void mknod(Path p, int mode, int major, int minor) throws IOException {
+  public static void mknod(Path p, int mode, int major, int minor) throws IOException {
     long dev = ((long) (major & 0xfff) << 8) | (minor & 0xff) | ((long) (minor & ~0xff) << 12);
     if (C.mknod(p.toString(), mode, dev) != 0) {
       throw new IOException("mknod " + p + ": errno " + Native.getLastError());
@@ -67,7 +67,7 @@ final class Posix {
   }
 
   /** Runs a command, failing with its output when it exits non-zero or takes over two minutes. */
-  static String run(String... cmd) throws IOException {
+  public static String run(String... cmd) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     byte[] out = p.getInputStream().readAllBytes();
     try {
@@ -86,7 +86,7 @@ final class Posix {
     return s;
   }
 
-  static boolean isRoot() {
+  public static boolean isRoot() {
     return "root".equals(System.getProperty("user.name"));
   }
 }

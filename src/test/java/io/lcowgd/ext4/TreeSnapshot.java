@@ -20,10 +20,10 @@ import java.util.TreeMap;
  * nanoseconds, device numbers, symlink target, content digest, xattrs), taken from a kernel mount or from
  * {@link Ext4Reader}, so the two can be compared.
  */
-final class TreeSnapshot {
+public final class TreeSnapshot {
   private TreeSnapshot() {}
 
-  static Map<String, String> ofMount(Path root) throws IOException {
+  public static Map<String, String> ofMount(Path root) throws IOException {
     Map<String, String> out = new TreeMap<>();
     walkMount(root, root, out);
     return out;
@@ -62,7 +62,7 @@ final class TreeSnapshot {
     }
   }
 
-  static Map<String, String> ofReader(Ext4Reader r) throws IOException {
+  public static Map<String, String> ofReader(Ext4Reader r) throws IOException {
     Map<String, String> out = new TreeMap<>();
     walkReader(r, r.root(), "", out);
     return out;
@@ -99,7 +99,7 @@ final class TreeSnapshot {
     return String.format("%o %d:%d n%d s%d m%s %s%s", mode, uid, gid, nlink, size, mtime.toInstant(), extra, xattrs);
   }
 
-  static String digestOf(Ext4Reader r, Ext4Inode ino) throws IOException {
+  public static String digestOf(Ext4Reader r, Ext4Inode ino) throws IOException {
     MessageDigest md = sha256();
     r.copyData(ino, new OutputStream() {
       @Override
@@ -115,7 +115,7 @@ final class TreeSnapshot {
     return HexFormat.of().formatHex(md.digest());
   }
 
-  static String digest(InputStream in) throws IOException {
+  public static String digest(InputStream in) throws IOException {
     MessageDigest md = sha256();
     byte[] buf = new byte[1 << 16];
     int n;
