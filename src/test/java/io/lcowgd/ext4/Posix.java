@@ -86,6 +86,30 @@ public final class Posix {
     return s;
   }
 
+  /** Runs a command with {@code input} on its standard input and returns its standard output. */
+  public static String runWithInput(byte[] input, String... cmd) throws IOException {
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Thread feeder = new Thread(() -> {
+      try (var o = p.getOutputStream()) {
+        o.write(input);
+      } catch (IOException e) {
+        // the process exited early; its exit status reports the problem
+      }
+    });
+    feeder.start();
+    byte[] out = p.getInputStream().readAllBytes();
+    try {
+      feeder.join();
+      if (p.waitFor() != 0) {
+        throw new IOException(String.join(" ", cmd) + " exited " + p.exitValue());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+    return new String(out, StandardCharsets.UTF_8);
+  }
+
   public static boolean isRoot() {
     return "root".equals(System.getProperty("user.name"));
   }
