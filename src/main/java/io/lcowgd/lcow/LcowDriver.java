@@ -323,12 +323,12 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   @Override
   public TarStream diff(String id, String parent) throws IOException {
-    return LayerDiffs.diff(this, current(), id, emptyToNull(parent));
+    return LayerDiffs.diff(current(), id, emptyToNull(parent));
   }
 
   @Override
   public List<Change> changes(String id, String parent) throws IOException {
-    return LayerDiffs.changes(this, current(), id, emptyToNull(parent));
+    return LayerDiffs.changes(current(), id, emptyToNull(parent));
   }
 
   @Override
@@ -338,7 +338,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   @Override
   public long diffSize(String id, String parent) throws IOException {
-    return LayerDiffs.diffSize(this, current(), id, emptyToNull(parent));
+    return LayerDiffs.diffSize(current(), id, emptyToNull(parent));
   }
 
   @Override
