@@ -164,4 +164,144 @@ class LcowDriverTest extends GraphDriverContract {
     assertTrue(driver.getMetadata("c").get("MergedDir").startsWith(home.toString()));
     driver.put("c");
   }
+
+  private static byte[] tarOf(Path dir, String... names) throws IOException {
+    Path out = Files.createTempFile("layer", ".tar");
+    try {
+      java.util.List<String> cmd = new java.util.ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(),
+          "-cf", out.toString()));
+      cmd.addAll(List.of(names));
+      HostTools.Result r = HostTools.run(cmd);
+      assertEquals(0, r.exit(), r.err());
+      return Files.readAllBytes(out);
+    } finally {
+      Files.delete(out);
+    }
+  }
+
+  private static List<String> tarList(byte[] tar) throws IOException {
+    Path f = Files.createTempFile("diff", ".tar");
+    try {
+      Files.write(f, tar);
+      return List.of(HostTools.check("tar", "-tf", f.toString()).split("\n"));
+    } finally {
+      Files.delete(f);
+    }
+  }
+
+  private byte[] diffBytes(String id, String parent) throws IOException {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try (io.lcowgd.graphdriver.TarStream ts = driver.diff(id, parent)) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void applyDiffMakesAReadOnlyImageLayerAndRefusesASecondTar() throws IOException {
+    Path src = Files.createDirectories(state.resolve("src"));
+    Files.writeString(src.resolve("a"), "12345");
+    Files.createDirectories(src.resolve("d"));
+    Files.writeString(src.resolve("d/b"), "xy");
+    driver.create("L1", "", "", null);
+    long size = driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "a", "d")));
+    assertEquals(7, size, "sum of the regular files' sizes");
+    assertTrue(Files.isRegularFile(home.resolve("L1/layer.vhd")));
+    GraphDriverException again = assertThrows(GraphDriverException.class,
+        () -> driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "a"))));
+    assertEquals(GraphDriverException.Category.FAILED_PRECONDITION, again.category());
+    Path dir = Path.of(driver.get("L1", ""));
+    try {
+      assertEquals("xy", Files.readString(dir.resolve("d/b")));
+      assertThrows(IOException.class, () -> Files.writeString(dir.resolve("new"), "x"), "image layers are read-only");
+    } finally {
+      driver.put("L1");
+    }
+    assertEquals(7, driver.diffSize("L1", ""));
+    assertTrue(tarList(diffBytes("L1", "")).containsAll(List.of("a", "d/", "d/b")));
+  }
+
+  @Test
+  void aTruncatedTarLeavesTheLayerEmpty() throws IOException {
+    Path src = Files.createDirectories(state.resolve("src"));
+    Files.write(src.resolve("big"), new byte[100_000]);
+    byte[] tar = tarOf(src, "big");
+    driver.create("L1", "", "", null);
+    byte[] cut = java.util.Arrays.copyOf(tar, 20_000);
+    assertThrows(IOException.class, () -> driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(cut)));
+    assertFalse(Files.exists(home.resolve("L1/layer.vhd")));
+    try (Stream<Path> s = Files.list(home.resolve(".staging"))) {
+      assertEquals(0, s.count(), "no staging debris");
+    }
+    assertEquals(100_000, driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tar)), "retry works");
+  }
+
+  @Test
+  void diffOfAMountedSandboxSeesUnflushedWritesAndSquashesOverAncestors() throws IOException {
+    Path src = Files.createDirectories(state.resolve("src"));
+    Files.writeString(src.resolve("base-file"), "base");
+    Files.writeString(src.resolve("gone"), "x");
+    driver.create("L1", "", "", null);
+    driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "base-file", "gone")));
+    driver.createReadWrite("c-init", "L1", "", null);
+    Path init = Path.of(driver.get("c-init", ""));
+    Files.writeString(init.resolve("hostname"), "h");
+    driver.put("c-init");
+    driver.createReadWrite("c", "c-init", "", null);
+    Path c = Path.of(driver.get("c", ""));
+    try {
+      Files.writeString(c.resolve("written"), "hello");
+      Files.delete(c.resolve("gone"));
+      // Still mounted, nothing synced by us: Diff must flush the sandbox before reading its image.
+      List<String> own = tarList(diffBytes("c", ""));
+      assertEquals(List.of(".wh.gone", "written"), own.stream().sorted().toList());
+      assertEquals(5, driver.diffSize("c", "c-init"));
+      // --squash: against the image layer, the init layer's file is part of the diff too.
+      List<String> squashed = tarList(diffBytes("c", "L1"));
+      assertEquals(List.of(".wh.gone", "hostname", "written"), squashed.stream().sorted().toList());
+      assertEquals(List.of(new io.lcowgd.graphdriver.Change("/gone", io.lcowgd.graphdriver.Change.Kind.DELETE),
+              new io.lcowgd.graphdriver.Change("/hostname", io.lcowgd.graphdriver.Change.Kind.ADD),
+              new io.lcowgd.graphdriver.Change("/written", io.lcowgd.graphdriver.Change.Kind.ADD)),
+          driver.changes("c", "L1"));
+      assertEquals(GraphDriverException.Category.INVALID_ARGUMENT,
+          assertThrows(GraphDriverException.class, () -> driver.changes("c", "other")).category());
+    } finally {
+      driver.put("c");
+    }
+    // A commit: the container's diff applied as a new image layer on top of L1, as dockerd does it.
+    driver.create("L2", "L1", "", null);
+    byte[] tar = diffBytes("c", "c-init");
+    assertEquals(driver.diffSize("c", "c-init"), driver.applyDiff("L2", "L1", new java.io.ByteArrayInputStream(tar)));
+    Path l2 = Path.of(driver.get("L2", ""));
+    try {
+      assertEquals("hello", Files.readString(l2.resolve("written")));
+      assertEquals("base", Files.readString(l2.resolve("base-file")));
+      assertFalse(Files.exists(l2.resolve("gone")));
+    } finally {
+      driver.put("L2");
+    }
+  }
+
+  @Test
+  void globalModeSharesOneServiceVmAndSurvivesPut() throws IOException {
+    driver.init(home.toString(), List.of("lcow.globalmode=true"), null, null);
+    driver.createReadWrite("a", "", "", null);
+    driver.createReadWrite("b", "a", "", null);
+    Path a = Path.of(driver.get("a", ""));
+    Files.writeString(a.resolve("f"), "from a");
+    Path b = Path.of(driver.get("b", ""));
+    Map<String, String> st = new java.util.HashMap<>();
+    for (StatusLine l : driver.status()) {
+      st.put(l.key(), l.value());
+    }
+    assertEquals("global", st.get("Mode"));
+    assertEquals("1", st.get("Service VMs"));
+    assertEquals("2", st.get("Attached images"), "a's sandbox is attached once, shared by both mounts");
+    driver.put("b");
+    driver.put("a");
+    assertFalse(Files.exists(a.resolve("f")));
+    Path b2 = Path.of(driver.get("b", ""));
+    assertEquals("from a", Files.readString(b2.resolve("f")));
+    driver.put("b");
+  }
 }
