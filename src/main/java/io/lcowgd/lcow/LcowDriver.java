@@ -161,6 +161,9 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
       }
     }
     c.pool().terminate(id);
+    // A lingering shared read-only mount would keep the removed image's blocks allocated.
+    c.pool().forget(c.store().dir(id).resolve(LayerStore.LAYER_VHD));
+    c.pool().forget(c.store().dir(id).resolve(LayerStore.SANDBOX_VHDX));
     c.store().remove(id);
   }
 

@@ -225,9 +225,29 @@ public final class ServiceVmPool {
         }
       }
     }
+    try {
+      bounded.call("release idle resources of the " + backend.name() + " backend", () -> {
+        backend.releaseIdle();
+        return Boolean.TRUE;
+      }, late -> {});
+    } catch (IOException ex) {
+      if (failure == null) {
+        failure = new IOException("cleanup of the service-VM pool failed", ex);
+      } else {
+        failure.addSuppressed(ex);
+      }
+    }
     if (failure != null) {
       throw failure;
     }
+  }
+
+  /** Tells the backend that image {@code hostPath} is about to be removed or rewritten (see {@link VmBackend#forget}). */
+  public void forget(Path hostPath) throws IOException {
+    bounded.call("forget " + hostPath, () -> {
+      backend.forget(hostPath);
+      return Boolean.TRUE;
+    }, late -> {});
   }
 
   /**

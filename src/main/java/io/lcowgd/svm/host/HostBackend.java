@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * The Linux host kernel as the service VM: attach = a loop device over the image's payload mounted as ext4,
  * union mount = overlayfs, all in this process's mount namespace (so dockerd and runc see the union mounts).
  *
+ * <p>Read-only attachments share one loop device and mount per image across all VMs ({@link SharedMounts}); each VM
+ * links its short name to it. Read-write attachments (sandboxes) are exclusive to their VM.
+ *
  * <p>Attachments are mounted at short paths {@code <runDir>/<vm>/<dN>} (about 25 bytes each), which keeps the
  * overlay option string of 125+ layers within the kernel's one-page limit. The run directory defaults to
  * {@code /run/lcow/<6 hex of sha256(dataRoot)>}, so instances with different data roots never collide.
@@ -28,6 +31,12 @@ public final class HostBackend implements VmBackend {
   private final Path dataRoot;
   private final String readWriteMountData;
   private final AtomicLong vmCounter = new AtomicLong();
+  private final SharedMounts shared;
+
+  /** Idle shared read-only mounts kept at most (see {@link SharedMounts}). */
+  static final int MAX_IDLE_SHARED = 64;
+  /** How long an idle shared read-only mount is kept at most. */
+  static final long IDLE_SHARED_NANOS = 60_000_000_000L;
 
   /**
    * @param runDir where attachments are mounted; keep it short (see {@link #defaultRunDir})
@@ -38,6 +47,7 @@ public final class HostBackend implements VmBackend {
     this.runDir = runDir.toAbsolutePath().normalize();
     this.dataRoot = dataRoot.toAbsolutePath().normalize();
     this.readWriteMountData = Objects.requireNonNull(readWriteMountData);
+    this.shared = new SharedMounts(this.runDir.resolve("s"), MAX_IDLE_SHARED, IDLE_SHARED_NANOS);
   }
 
   /** {@code /run/lcow/<first 6 hex digits of sha256(dataRoot)>}. */
@@ -77,7 +87,22 @@ public final class HostBackend implements VmBackend {
     if (!Files.isDirectory(empty)) {
       Files.createDirectories(empty, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    return new HostVm(vmId, dir, empty.toString(), readWriteMountData);
+    return new HostVm(vmId, dir, empty.toString(), readWriteMountData, shared);
+  }
+
+  @Override
+  public void forget(Path hostPath) throws IOException {
+    shared.forget(hostPath.toAbsolutePath().normalize());
+  }
+
+  @Override
+  public void releaseIdle() throws IOException {
+    shared.releaseIdle();
+  }
+
+  /** Shared read-only mounts in use or idle; for tests. */
+  int sharedMountCount() {
+    return shared.size();
   }
 
   /**

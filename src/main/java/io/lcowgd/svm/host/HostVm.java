@@ -29,11 +29,14 @@ final class HostVm implements Vm {
   private final Path dir;
   private final String emptyLower;
   private final String readWriteMountData;
+  private final SharedMounts shared;
   private final Map<String, LoopDevice> attached = new LinkedHashMap<>();
+  private final Map<String, SharedMounts.Key> linked = new LinkedHashMap<>();
   private final List<String> unions = new ArrayList<>();
 
-  HostVm(String id, Path dir, String emptyLower, String readWriteMountData) {
+  HostVm(String id, Path dir, String emptyLower, String readWriteMountData, SharedMounts shared) {
     this.id = id;
+    this.shared = shared;
     this.dir = dir;
     this.emptyLower = emptyLower;
     this.readWriteMountData = readWriteMountData;
@@ -42,6 +45,20 @@ final class HostVm implements Vm {
   @Override
   public String attach(Path hostPath, PayloadRange range, AccessMode mode, String shortName) throws IOException {
     Path mp = dir.resolve(shortName);
+    if (mode == AccessMode.READ_ONLY) {
+      SharedMounts.Key key = SharedMounts.key(hostPath.toAbsolutePath().normalize(), range);
+      Path target = shared.acquire(key);
+      try {
+        Files.createSymbolicLink(mp, target);
+      } catch (IOException e) {
+        shared.release(key);
+        throw new IOException("attach " + hostPath + " in service VM " + id + ": " + e.getMessage(), e);
+      }
+      linked.put(mp.toString(), key);
+      return mp.toString();
+    }
+    // About to be written: a lingering read-only mount of it would go stale.
+    shared.forget(hostPath.toAbsolutePath().normalize());
     Files.createDirectories(mp);
     LoopDevice loop = LoopDevice.attach(hostPath, range, mode);
     try {
@@ -66,6 +83,12 @@ final class HostVm implements Vm {
 
   @Override
   public void detach(String guestPath) throws IOException {
+    SharedMounts.Key key = linked.remove(guestPath);
+    if (key != null) {
+      Files.deleteIfExists(Path.of(guestPath));
+      shared.release(key);
+      return;
+    }
     LoopDevice loop = attached.remove(guestPath);
     if (loop == null) {
       throw new IOException("detach " + guestPath + ": nothing attached there in service VM " + id);
@@ -154,6 +177,7 @@ final class HostVm implements Vm {
       }
     }
     List<String> guests = new ArrayList<>(attached.keySet());
+    guests.addAll(linked.keySet());
     for (int i = guests.size() - 1; i >= 0; i--) {
       try {
         detach(guests.get(i));
@@ -202,7 +226,7 @@ final class HostVm implements Vm {
   }
 
   /** Unmounts {@code path}, retrying briefly on EBUSY, then detaching lazily as the last resort. */
-  private static void unmount(String path) throws IOException {
+  static void unmount(String path) throws IOException {
     for (int attempt = 0; ; attempt++) {
       try {
         Sys.umount(path, 0);

@@ -180,4 +180,38 @@ class HostBackendTest {
     assertEquals(List.of(), HostTools.loopsUnder(root));
     assertFalse(Files.exists(backend.runDir().resolve("zz")));
   }
+
+  @Test
+  void readOnlyImagesAreSharedAcrossVmsAndLingerUntilCleanup() throws Exception {
+    Path img = root.resolve("a/layer.vhd");
+    Files.createDirectories(img.getParent());
+    PayloadRange r = layerImage(img, "f", "shared");
+    try (VmLease x = pool.acquire("x");
+        VmLease y = pool.acquire("y");
+        VmLease.Attachment ax = x.attach(img, r, AccessMode.READ_ONLY);
+        VmLease.Attachment ay = y.attach(img, r, AccessMode.READ_ONLY)) {
+      assertEquals("shared", Files.readString(Path.of(ax.guestPath(), "f")));
+      assertEquals("shared", Files.readString(Path.of(ay.guestPath(), "f")));
+      assertEquals(1, HostTools.loopsUnder(root).size(), "one loop device for both VMs");
+    }
+    assertEquals(1, HostTools.loopsUnder(root).size(), "the idle mount lingers after the VMs are gone");
+    assertEquals(1, backend.sharedMountCount());
+    try (VmLease z = pool.acquire("z");
+        VmLease.Attachment az = z.attach(img, r, AccessMode.READ_ONLY)) {
+      assertEquals("shared", Files.readString(Path.of(az.guestPath(), "f")), "reused");
+    }
+    // Attaching the image read-write evicts the idle read-only mount, which would go stale.
+    try (VmLease w = pool.acquire("w");
+        VmLease.Attachment aw = w.attach(img, r, AccessMode.READ_WRITE)) {
+      assertEquals(0, backend.sharedMountCount());
+      Files.writeString(Path.of(aw.guestPath(), "f"), "changed");
+    }
+    try (VmLease z = pool.acquire("z");
+        VmLease.Attachment az = z.attach(img, r, AccessMode.READ_ONLY)) {
+      assertEquals("changed", Files.readString(Path.of(az.guestPath(), "f")));
+    }
+    pool.forget(img);
+    assertEquals(0, backend.sharedMountCount(), "forget unmounts idle entries of the image");
+    assertEquals(List.of(), HostTools.loopsUnder(root));
+  }
 }
