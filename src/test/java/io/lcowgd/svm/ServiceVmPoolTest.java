@@ -230,14 +230,7 @@ class ServiceVmPoolTest {
             try (VmLease lease = pool.acquire(id)) {
               Path img = Path.of("/img/" + rnd.nextInt(4));
               try {
-              try (VmLease.Attachment att = lease.attach(img, RANGE, AccessMode.READ_ONLY)) {
-                if (rnd.nextBoolean()) {
-                  try (VmLease.UnionMount u = lease.mountUnion(
-                      UnionSpec.readOnly("/mnt/" + id + "-" + img.getFileName(), List.of(att.guestPath())))) {
-                    Thread.yield();
-                  }
-                }
-              }
+                useOnce(lease, id, img, rnd.nextBoolean());
               } catch (IOException e) {
                 // Another thread force-terminated this VM (pool.terminate): operations on it fail, by design.
                 if (!e.getMessage().contains("has been terminated")) {
@@ -262,6 +255,17 @@ class ServiceVmPoolTest {
       assertEquals(new PoolStats(0, 0, 0), pool.stats());
       for (String id : List.of("L0", "L1", "L2", ServiceVmPool.GLOBAL_ID)) {
         assertFalse(pool.hasEntry(id));
+      }
+    }
+  }
+
+  private static void useOnce(VmLease lease, String id, Path img, boolean union) throws IOException {
+    try (VmLease.Attachment att = lease.attach(img, RANGE, AccessMode.READ_ONLY)) {
+      if (union) {
+        VmLease.UnionMount u =
+            lease.mountUnion(UnionSpec.readOnly("/mnt/" + id + "-" + img.getFileName(), List.of(att.guestPath())));
+        Thread.yield();
+        u.close();
       }
     }
   }

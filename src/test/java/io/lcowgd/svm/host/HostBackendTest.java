@@ -96,6 +96,7 @@ class HostBackendTest {
           + relative + " bytes relative to " + vmDir + (legacyMount ? " (mount(2) used)" : " (fsconfig lowerdir+ used)"));
       assertTrue(relative < 4096);
       try (VmLease.UnionMount u = lease.mountUnion(spec)) {
+        assertEquals(target.toString(), u.target());
         assertEquals("L" + (n - 1), Files.readString(target.resolve("top-id")));
         for (int i = 0; i < n; i++) {
           assertEquals("L" + i, Files.readString(target.resolve("layer-" + i + "/id")));
@@ -129,6 +130,7 @@ class HostBackendTest {
         VmLease.Attachment b = lease.attach(base, br, AccessMode.READ_ONLY);
         VmLease.UnionMount u = lease.mountUnion(UnionSpec.writable(target.toString(), List.of(b.guestPath()),
             s.guestPath() + "/upper", s.guestPath() + "/work"))) {
+      assertEquals(target.toString(), u.target());
       assertEquals("base", Files.readString(target.resolve("etc/hostname")));
       Files.writeString(target.resolve("etc/new"), "hello");
       Files.delete(target.resolve("etc/gone"));
@@ -153,6 +155,7 @@ class HostBackendTest {
         VmLease.Attachment s = lease.attach(sandbox, new PayloadRange(0, Files.size(sandbox)), AccessMode.READ_WRITE);
         VmLease.UnionMount u = lease.mountUnion(UnionSpec.writable(target.toString(), List.of(),
             s.guestPath() + "/upper", s.guestPath() + "/work"))) {
+      assertEquals(target.toString(), u.target());
       try (var ds = Files.list(target)) {
         assertEquals(0, ds.count(), "no lost+found: the union shows upper/ only");
       }
