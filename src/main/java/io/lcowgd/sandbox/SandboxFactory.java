@@ -115,6 +115,9 @@ public final class SandboxFactory {
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
+      if (e instanceof FileAlreadyExistsException fe) {
+        throw fe;
+      }
       throw new IOException("cannot create " + abs + " from template " + template + ": " + e.getMessage(), e);
     }
   }

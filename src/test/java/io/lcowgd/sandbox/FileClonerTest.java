@@ -1,0 +1,59 @@
+package io.lcowgd.sandbox;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lcowgd.vhdx.Proc;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileClonerTest {
+  @TempDir Path dir;
+
+  @Test
+  void copiesDataExtentsAndKeepsHoles() throws Exception {
+    Path src = dir.resolve("src");
+    long size = 64L << 20;
+    Random rnd = new Random(11);
+    try (FileChannel ch = FileChannel.open(src, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      for (long at : new long[] {0, 4096 * 3, 5L << 20, (33L << 20) + 100, size - 4096}) {
+        byte[] b = new byte[1 + rnd.nextInt(300_000)];
+        rnd.nextBytes(b);
+        b = java.util.Arrays.copyOf(b, (int) Math.min(b.length, size - at));
+        ch.write(ByteBuffer.wrap(b), at);
+      }
+    }
+    Path dst = dir.resolve("dst");
+    CloneMethod how = FileCloner.cloneFile(src, dst);
+    assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(dst));
+    long srcAlloc = Proc.allocatedBytes(src);
+    long dstAlloc = Proc.allocatedBytes(dst);
+    assertTrue(dstAlloc <= srcAlloc + 64 * 1024, how + ": source " + srcAlloc + " B, clone " + dstAlloc + " B");
+    assertTrue(dstAlloc < 4 << 20, "clone of a 64 MiB sparse file allocates " + dstAlloc);
+  }
+
+  @Test
+  void copiesAnAllHoleFileAndRefusesToOverwrite() throws Exception {
+    Path src = dir.resolve("holes");
+    try (FileChannel ch = FileChannel.open(src, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.allocate(0), 0);
+    }
+    new java.io.RandomAccessFile(src.toFile(), "rw").setLength(1L << 30);
+    Path dst = dir.resolve("copy");
+    FileCloner.cloneFile(src, dst);
+    assertEquals(1L << 30, Files.size(dst));
+    assertEquals(0, Proc.allocatedBytes(dst));
+    assertThrows(FileAlreadyExistsException.class, () -> FileCloner.cloneFile(src, dst));
+    assertThrows(NoSuchFileException.class, () -> FileCloner.cloneFile(dir.resolve("missing"), dir.resolve("x")));
+  }
+}
