@@ -46,6 +46,9 @@ public final class SandboxBench {
         method = f.create(dest, SandboxFactory.DEFAULT_SIZE_GB);
         ms[i] = (System.nanoTime() - t0) / 1e6;
         made.add(dest);
+        if (i == 0) {
+          System.out.printf(Locale.ROOT, "first clone (loads JNA): %.1f ms%n", ms[0]);
+        }
       }
       long[] kb = allocatedKb(made);
       System.out.println("clone 20 GB sandbox x" + clones + " (" + method + "): " + stats(ms, "ms")
@@ -76,6 +79,8 @@ public final class SandboxBench {
     double[] s = v.clone();
     Arrays.sort(s);
     double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    return String.format(Locale.ROOT, "min %.1f / median %.1f / max %.1f %s", s[0], median, s[s.length - 1], unit);
+    double p90 = s[Math.min(s.length - 1, (int) Math.ceil(s.length * 0.9) - 1)];
+    return String.format(Locale.ROOT, "min %.1f / median %.1f / p90 %.1f / max %.1f %s", s[0], median, p90,
+        s[s.length - 1], unit);
   }
 }
