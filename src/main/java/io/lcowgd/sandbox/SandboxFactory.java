@@ -127,10 +127,11 @@ public final class SandboxFactory {
     if (Files.isRegularFile(template)) {
       return template; // complete: templates only ever appear by rename
     }
-    ReentrantLock lock = LOCKS.computeIfAbsent(template, k -> new ReentrantLock());
+    Files.createDirectories(cacheDir);
+    // keyed by the real path: the JVM refuses two overlapping file locks on one file, whatever path reached it
+    ReentrantLock lock = LOCKS.computeIfAbsent(cacheDir.toRealPath().resolve(name), k -> new ReentrantLock());
     lock.lock();
     try {
-      Files.createDirectories(cacheDir);
       try (FileChannel lf = FileChannel.open(cacheDir.resolve("." + name + ".lock"), StandardOpenOption.CREATE,
               StandardOpenOption.WRITE);
           FileLock fl = lf.lock()) {

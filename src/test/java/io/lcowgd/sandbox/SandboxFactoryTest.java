@@ -133,15 +133,17 @@ class SandboxFactoryTest {
 
   @Test
   void concurrentCallersMakeOneTemplate() throws Exception {
-    Path shared = dir.resolve("cache");
+    Path shared = Files.createDirectory(dir.resolve("cache"));
+    Path viaLink = Files.createSymbolicLink(dir.resolve("cache-link"), shared);
     int threads = 4;
     CyclicBarrier start = new CyclicBarrier(threads);
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<Object>> keys = new ArrayList<>();
       for (int i = 0; i < threads; i++) {
+        Path cacheDir = i % 2 == 0 ? shared : viaLink;
         keys.add(pool.submit(() -> {
-          SandboxFactory f = new SandboxFactory(shared); // separate instances share the locks
+          SandboxFactory f = new SandboxFactory(cacheDir); // separate instances, two paths: locks still shared
           start.await();
           Path t = f.template(21);
           return Files.readAttributes(t, BasicFileAttributes.class).fileKey();

@@ -207,6 +207,14 @@ class VhdxReaderTest {
   }
 
   @Test
+  void acceptsIdenticalHeadersButNotDifferentOnesWithOneSequence() throws IOException {
+    Path same = corrupted(ch -> write(ch, VhdxFormat.HEADER2_OFFSET, readAt(ch, VhdxFormat.HEADER1_OFFSET, 4096)));
+    VhdxReader.open(same).close();
+    assertRefused("same sequence number",
+        ch -> editHeader(ch, VhdxFormat.HEADER2_OFFSET, h -> h.putLong(8, 0)));
+  }
+
+  @Test
   void refusesALogThatNeedsReplay() throws IOException {
     assertRefused("log must be replayed",
         ch -> editHeader(ch, VhdxFormat.HEADER2_OFFSET, h -> VhdxFormat.putGuid(h, 48, UUID.randomUUID())));
