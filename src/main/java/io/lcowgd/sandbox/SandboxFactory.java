@@ -3,7 +3,6 @@ package io.lcowgd.sandbox;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -133,8 +132,8 @@ public final class SandboxFactory {
     lock.lock();
     try {
       try (FileChannel lf = FileChannel.open(cacheDir.resolve("." + name + ".lock"), StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE);
-          FileLock fl = lf.lock()) {
+          StandardOpenOption.WRITE)) {
+        lf.lock(); // released when lf closes
         if (Files.isRegularFile(template)) {
           return template; // another process made it while we waited
         }

@@ -107,6 +107,15 @@ class VhdxReaderTest {
   }
 
   @Test
+  void writerNeverReplacesAnExistingFile() throws Exception {
+    Path p = dir.resolve("taken.vhdx");
+    Files.writeString(p, "mine");
+    assertThrows(java.nio.file.FileAlreadyExistsException.class,
+        () -> VhdxWriter.createContiguous(p, 1 << 20, 1 << 20));
+    assertEquals("mine", Files.readString(p));
+  }
+
+  @Test
   void isVhdxLooksOnlyAtTheIdentifier() throws Exception {
     Path junk = dir.resolve("junk");
     Files.write(junk, new byte[] {'v', 'h', 'd', 'x'});
