@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -104,8 +105,7 @@ public final class SandboxFactory {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
-      Files.createLink(abs, tmp); // atomic, and refuses to replace an existing file
-      Files.delete(tmp);
+      publish(tmp, abs);
       fsyncDir(dir);
       return m;
     } catch (IOException | RuntimeException e) {
@@ -119,6 +119,20 @@ public final class SandboxFactory {
       }
       throw new IOException("cannot create " + abs + " from template " + template + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Gives {@code tmp} the name {@code dest} atomically, never replacing an existing {@code dest}. */
+  private static void publish(Path tmp, Path dest) throws IOException {
+    try {
+      Files.createLink(dest, tmp); // atomic, and fails if dest exists
+    } catch (FileAlreadyExistsException e) {
+      throw e;
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      // no hard links on this filesystem (EPERM on vfat, some FUSE): a plain rename, refusing an existing dest
+      Files.move(tmp, dest); // without REPLACE_EXISTING: fails if dest exists
+      return;
+    }
+    Files.delete(tmp);
   }
 
   private Path ensureTemplate(String name, long virtualSize) throws IOException {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.vhdx.Proc;
 import java.nio.ByteBuffer;
@@ -40,6 +41,36 @@ class FileClonerTest {
     long dstAlloc = Proc.allocatedBytes(dst);
     assertTrue(dstAlloc <= srcAlloc + 64 * 1024, how + ": source " + srcAlloc + " B, clone " + dstAlloc + " B");
     assertTrue(dstAlloc < 4 << 20, "clone of a 64 MiB sparse file allocates " + dstAlloc);
+  }
+
+  @Test
+  void reflinksOnXfs() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mkfs.xfs")) || Files.isExecutable(Path.of("/sbin/mkfs.xfs")),
+        "mkfs.xfs (xfsprogs) is not installed");
+    assumeTrue("root".equals(System.getProperty("user.name")), "loop devices and mounts need root");
+    Path img = dir.resolve("xfs.img");
+    new java.io.RandomAccessFile(img.toFile(), "rw").setLength(1L << 30);
+    Proc.check("mkfs.xfs", "-q", "-m", "reflink=1", img.toString());
+    Path mnt = Files.createDirectory(dir.resolve("xfs"));
+    try (LoopDevice loop = LoopDevice.attach(img, 0, 1L << 30, false)) {
+      Proc.check("mount", "-t", "xfs", loop.device, mnt.toString());
+      try {
+        SandboxFactory f = new SandboxFactory(mnt.resolve("cache"));
+        Path sb = mnt.resolve("sandbox.vhdx");
+        assertEquals(CloneMethod.REFLINK, f.create(sb));
+        long firstDifference = Files.mismatch(f.template(20), sb);
+        assertTrue(firstDifference >= 64 * 1024 && firstDifference < 68 * 1024,
+            "the first difference must be in header 1 (new identity), not at " + firstDifference);
+        Proc.check("qemu-img", "check", "-f", "vhdx", sb.toString());
+        assertEquals(20L << 30, io.lcowgd.vhdx.Vhdx.payloadRange(sb).length());
+        Path plain = mnt.resolve("plain");
+        Files.write(plain, new byte[] {1, 2, 3});
+        assertEquals(CloneMethod.REFLINK, FileCloner.cloneFile(plain, mnt.resolve("plain2")));
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(mnt.resolve("plain2")));
+      } finally {
+        Proc.check("umount", mnt.toString());
+      }
+    }
   }
 
   @Test
