@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real dockerd (Debian's 20.10.24, which sends an empty {@code Host:}) starting against this server with a
- * recording driver: Activate, Init, Capabilities, Status at start, Status for {@code docker info}, Cleanup at stop.
+ * recording driver: Activate, Init, Capabilities, Status at start, Status for {@code docker info}, Create and a
+ * chunked ApplyDiff for {@code docker import}, Remove for {@code docker rmi}, Cleanup at stop.
  * Skipped when dockerd is not installed or we are not root.
  */
 class DockerdHandshakeTest {
@@ -59,12 +60,31 @@ class DockerdHandshakeTest {
         Thread.sleep(100);
       }
       assertEquals(name + " [[\"Backend\",\"recording fake\"]]", info, Files.readString(log));
+
+      // docker import: Create{ID}, then ApplyDiff?id=ID&parent= with the tar as a chunked body; rmi: Remove{ID}.
+      Path tar = tmp.resolve("layer.tar");
+      Path src = Files.createDirectories(tmp.resolve("src/etc"));
+      Files.write(src.resolve("data.bin"), new byte[3 << 20]);
+      Files.writeString(src.resolve("hostname"), "handshake\n");
+      assertEquals(0, new ProcessBuilder("tar", "-C", tmp.resolve("src").toString(), "-cf", tar.toString(), ".")
+          .inheritIO().start().waitFor());
+      assertEquals(0, docker(tmp, "import", tar.toString(), "handshake:test"), Files.readString(log));
+      List<Call> creates = driver.calls("create");
+      List<Call> applies = driver.calls("applyDiff");
+      assertEquals(1, creates.size(), driver.calls.toString());
+      String id = (String) creates.get(0).args().get(0);
+      assertTrue(id.matches("[0-9a-f]{64}"), id);
+      assertEquals(List.of(new Call("applyDiff", List.of(id, ""))), applies);
+      assertEquals(Files.size(tar), driver.appliedBytes.get(), "the whole tar arrived through the chunked body");
+      assertEquals(0, docker(tmp, "rmi", "handshake:test"), Files.readString(log));
+      assertEquals(List.of(new Call("remove", List.of(id))), driver.calls("remove"));
       dockerd.destroy();
       assertTrue(dockerd.waitFor(30, TimeUnit.SECONDS));
       List<String> methods = driver.calls.stream().map(Call::method).toList();
       assertEquals(new Call("init", List.of(root.resolve(name).toString(), List.of(), List.of(), List.of())),
           driver.calls.get(0), Files.readString(log));
-      assertEquals(List.of("init", "capabilities", "status", "status", "cleanup"), methods, Files.readString(log));
+      assertEquals(List.of("init", "capabilities", "status", "status", "create", "applyDiff", "remove", "cleanup"),
+          methods, Files.readString(log));
       assertTrue(Files.readString(log).contains(name + " implements: GraphDriver")
           || Files.readString(log).contains("Initialized graph driver " + name), Files.readString(log));
     } finally {
@@ -73,6 +93,13 @@ class DockerdHandshakeTest {
       }
       unmountBelow(tmp);
     }
+  }
+
+  private static int docker(Path tmp, String... args) throws IOException, InterruptedException {
+    List<String> cmd =
+        new java.util.ArrayList<>(List.of(DOCKER.toString(), "-H", "unix://" + tmp.resolve("docker.sock")));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).inheritIO().start().waitFor();
   }
 
   /** dockerd may leave mounts of its data or exec root behind after a failed start; remove only ours. */
