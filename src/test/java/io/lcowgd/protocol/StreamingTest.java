@@ -188,7 +188,7 @@ class StreamingTest {
   }
 
   /** A tar stream of {@code size} bytes of a pattern that fails after {@code failAfter} bytes (-1: never). */
-  static final class PatternTar implements TarStream {
+  static class PatternTar implements TarStream {
     final long size;
     final long failAfter;
     final AtomicBoolean closed = new AtomicBoolean();
@@ -259,6 +259,28 @@ class StreamingTest {
     assertTrue(r.complete());
     assertEquals(10_240, r.body().length);
     assertTrue(tar.closed.get());
+  }
+
+  @Test
+  void aTarThatWasWrittenCompletelyStaysValidWhenItsCloseFails() throws IOException {
+    for (long size : new long[] {10_240, 3_000_000}) {
+      PatternTar tar = new PatternTar(size, -1) {
+        @Override
+        public void close() {
+          super.close();
+          throw new IllegalStateException("unmount failed");
+        }
+      };
+      driver.diffStream = tar;
+      Response r;
+      try (RawHttp c = RawHttp.unix(socket)) {
+        r = c.call("GraphDriver.Diff", "{\"ID\":\"a\"}");
+      }
+      assertEquals(200, r.status());
+      assertTrue(r.complete());
+      assertEquals(size, r.body().length);
+      assertTrue(tar.closed.get());
+    }
   }
 
   @Test

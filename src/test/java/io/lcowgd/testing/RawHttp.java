@@ -56,7 +56,7 @@ public final class RawHttp implements AutoCloseable {
         + "\r\n";
   }
 
-  /** Sends a JSON call exactly as dockerd does ({@code body} gets Go's trailing newline unless null) and reads the reply. */
+  /** Sends a JSON call as dockerd does ({@code body} gets Go's trailing newline unless null) and reads the reply. */
   public Response call(String method, String body) throws IOException {
     byte[] b = body == null ? new byte[0] : (body + "\n").getBytes(StandardCharsets.UTF_8);
     send(dockerHead(method, b.length).getBytes(StandardCharsets.US_ASCII));
@@ -154,7 +154,7 @@ public final class RawHttp implements AutoCloseable {
     }
   }
 
-  /** Reads and discards a whole response body, counting bytes, without keeping it (for big downloads). */
+  /** Copies up to {@code n} body bytes into {@code sink}; returns how many arrived before the connection ended. */
   private long copy(OutputStream sink, long n) throws IOException {
     byte[] buf = new byte[65536];
     long done = 0;
