@@ -88,6 +88,12 @@ class StreamingTest {
   }
 
   @Test
+  void queryValuesArePercentDecodedButPlusIsKept() throws IOException {
+    applyDiff("a%2Db", "x+y", new byte[10], 10);
+    assertEquals(List.of(new Call("applyDiff", List.of("a-b", "x+y"))), driver.calls);
+  }
+
+  @Test
   void applyDiffDrainsWhatTheDriverLeftBeforeReplying() throws IOException {
     AtomicLong left = new AtomicLong();
     driver.on("applyDiff", a -> {
