@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
  * call fails with {@link GraphDriverException.Category#UNAVAILABLE} naming the cause. This lets {@code lcow serve}
  * listen before the driver exists.
  */
-public final class DeferredDriver implements GraphDriver, AutoCloseable {
+public final class DeferredDriver implements GraphDriver {
   private final CompletableFuture<GraphDriver> target = new CompletableFuture<>();
   private boolean started;
 
@@ -85,11 +85,6 @@ public final class DeferredDriver implements GraphDriver, AutoCloseable {
     if (d instanceof AutoCloseable c) {
       c.close();
     }
-  }
-
-  @Override
-  public void close() throws Exception {
-    close(2000);
   }
 
   @Override

@@ -12,10 +12,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * {@code lcow serve}: serves the GraphDriver plugin protocol until SIGTERM or SIGINT.
@@ -24,7 +23,7 @@ import sun.misc.Signal;
  * only then build the driver with the {@link DriverFactory} on a background thread ({@link DeferredDriver}), so the
  * socket answers within about a second of JVM start however long the driver takes. On SIGTERM/SIGINT: stop
  * accepting, let in-flight requests finish (up to 5 s), remove the socket and spec file, close the driver if it is
- * {@link AutoCloseable}, exit 0.
+ * {@link AutoCloseable}, exit 0 (a shutdown hook does this and halts with status 0).
  */
 public final class ServeCommand implements Command {
   private final DriverFactory factory;
@@ -60,13 +59,14 @@ public final class ServeCommand implements Command {
     }
     configureLogging(cfg.debug());
     Logger log = LoggerFactory.getLogger(ServeCommand.class);
-    CountDownLatch stop = new CountDownLatch(1);
-    for (String sig : List.of("TERM", "INT")) {
-      Signal.handle(new Signal(sig), s -> stop.countDown());
-    }
     Running running = start(cfg, factory);
-    Thread hook = new Thread(running::close, "lcow-shutdown");
-    Runtime.getRuntime().addShutdownHook(hook);
+    // SIGTERM/SIGINT run this hook; halting with 0 from it makes a requested stop a clean exit (the JVM would
+    // otherwise report 143/130) without relying on sun.misc.Signal.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("lcow serve: stopping");
+      running.close();
+      Runtime.getRuntime().halt(0);
+    }, "lcow-shutdown"));
     log.info("lcow serve: ready {} ms after JVM start (root {}, options {})", millisSinceJvmStart(), cfg.root(),
         cfg.driverOptions());
     running.driver().target().whenComplete((d, e) -> {
@@ -76,22 +76,38 @@ public final class ServeCommand implements Command {
         log.info("graph driver {} ready {} ms after JVM start", d.getClass().getSimpleName(), millisSinceJvmStart());
       }
     });
-    stop.await();
-    log.info("lcow serve: stopping");
-    running.close();
-    try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException e) {
-      // Already shutting down: the hook's close() is idempotent.
+    while (true) {
+      Thread.sleep(Long.MAX_VALUE); // until a signal starts the shutdown hook
     }
-    return 0;
   }
 
   /** A started server plus the driver behind it. */
-  public record Running(PluginServer server, DeferredDriver driver) implements AutoCloseable {
-    /** Stops the server (socket and spec files removed), then closes the driver. Idempotent. */
+  public static final class Running implements AutoCloseable {
+    private final PluginServer server;
+    private final DeferredDriver driver;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    Running(PluginServer server, DeferredDriver driver) {
+      this.server = server;
+      this.driver = driver;
+    }
+
+    /** The HTTP server (its listeners tell the bound socket path and TCP port). */
+    public PluginServer server() {
+      return server;
+    }
+
+    /** The driver being served; its {@link DeferredDriver#target()} completes when the factory has built it. */
+    public DeferredDriver driver() {
+      return driver;
+    }
+
+    /** Stops the server (socket and spec files removed), then closes the driver if it is closeable. Idempotent. */
     @Override
     public void close() {
+      if (!closed.compareAndSet(false, true)) {
+        return;
+      }
       server.close();
       try {
         driver.close(2000);

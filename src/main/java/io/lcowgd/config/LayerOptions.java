@@ -12,9 +12,9 @@ import java.util.Map;
  *   <li>{@code lcow.sandboxsize}: sandbox size in whole GiB, at least {@value DriverConfig#MIN_SANDBOX_SIZE_GB}, as in
  *       the original driver;
  *   <li>{@code size}: dockerd's generic quota key ({@code docker create --storage-opt size=30G}), read like docker's
- *       {@code units.RAMInBytes} (binary units) and rounded <em>up</em> to whole GiB. A sandbox cannot be smaller
- *       than {@value DriverConfig#MIN_SANDBOX_SIZE_GB} GiB, so a smaller {@code size} is an error rather than a
- *       silently larger disk. If both keys are given they must agree.
+ *       {@code units.RAMInBytes} (binary units). It must be at least {@value DriverConfig#MIN_SANDBOX_SIZE_GB} GiB
+ *       (the smallest sandbox), so a smaller {@code size} is an error rather than a silently larger disk; a size
+ *       that is not a whole number of GiB is rounded <em>up</em> to one. If both keys are given they must agree.
  * </ul>
  *
  * <p>Any other key is an error naming it.
@@ -59,7 +59,7 @@ public record LayerOptions(int sandboxSizeGb) {
         case "size" -> {
           long bytes = OptionValues.parseBytes(raw, v);
           long gib = (bytes + OptionValues.GIB - 1) / OptionValues.GIB;
-          if (gib < DriverConfig.MIN_SANDBOX_SIZE_GB) {
+          if (bytes < DriverConfig.MIN_SANDBOX_SIZE_GB * OptionValues.GIB) {
             throw new ConfigException(raw + "=" + v + ": a sandbox is at least " + DriverConfig.MIN_SANDBOX_SIZE_GB
                 + " GB (use size=" + DriverConfig.MIN_SANDBOX_SIZE_GB + "G or more)");
           }

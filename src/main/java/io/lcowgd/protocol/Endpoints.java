@@ -152,27 +152,25 @@ final class Endpoints {
           closeFailure = t;
         }
       }
-      Throwable failure = writeFailure != null ? writeFailure : closeFailure;
-      if (writeFailure != null && closeFailure != null) {
-        writeFailure.addSuppressed(closeFailure);
-      }
-      if (failure == null) {
+      if (writeFailure == null) {
+        if (closeFailure != null) {
+          // The whole tar was written; only releasing the producer's resources failed. The reply stays valid.
+          LOG.warn("{} id={} parent={}: tar written, but releasing it failed: {}",
+              ex.method(), r.id(), r.parent(), ErrorReplies.describe(closeFailure), closeFailure);
+        }
         return;
+      }
+      if (closeFailure != null) {
+        writeFailure.addSuppressed(closeFailure);
       }
       if (!ex.committed()) {
         // Nothing has reached dockerd yet: a proper error reply is still possible.
         ex.resetReply();
-        throw failure instanceof Exception e ? e : new IOException(failure);
-      }
-      if (writeFailure == null) {
-        // The whole tar went out; only releasing the producer's resources failed. The reply stays valid.
-        LOG.warn("{} id={} parent={}: tar sent, but releasing it failed: {}",
-            ex.method(), r.id(), r.parent(), ErrorReplies.describe(closeFailure), closeFailure);
-        return;
+        throw writeFailure instanceof Exception e ? e : new IOException(writeFailure);
       }
       LOG.error("{} id={} parent={} failed after the tar stream started; aborting the connection: {}",
-          ex.method(), r.id(), r.parent(), ErrorReplies.describe(failure), failure);
-      ex.abort(failure);
+          ex.method(), r.id(), r.parent(), ErrorReplies.describe(writeFailure), writeFailure);
+      ex.abort(writeFailure);
     }
   }
 

@@ -42,6 +42,10 @@ final class ErrorReplies {
    * name (a bare {@code NoSuchFileException} message is just a path).
    */
   static String describe(Throwable failure) {
+    if (failure instanceof ProtocolException) {
+      // Its message already says what was wrong with the request; the parser's cause only adds noise.
+      return failure.getMessage().replace('\n', ' ');
+    }
     StringBuilder sb = new StringBuilder();
     for (Throwable t = failure; t != null && sb.length() < 4000; t = t.getCause()) {
       String m = t.getMessage();

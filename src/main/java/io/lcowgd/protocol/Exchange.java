@@ -121,7 +121,9 @@ final class Exchange {
   void abort(Throwable cause) {
     ServletContextRequest scr = ServletContextRequest.getServletContextRequest(ctx.req());
     if (scr != null) {
-      scr.getServletChannel().abort(cause);
+      // Closing the endpoint (rather than ServletChannel.abort) cuts the connection just as hard, and leaves the
+      // servlet state alone so Javalin's own completion does not log a second, confusing error.
+      scr.getServletChannel().getEndPoint().close(cause);
     } else {
       throw new IllegalStateException("cannot abort: not a Jetty request", cause);
     }

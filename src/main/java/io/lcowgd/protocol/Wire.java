@@ -1,6 +1,5 @@
 package io.lcowgd.protocol;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -24,14 +23,13 @@ import java.util.Map;
 final class Wire {
   private Wire() {}
 
-  /** The mapper for every body: case-insensitive keys, unknown keys ignored, nulls omitted on output. */
+  /** The mapper for every body: case-insensitive keys, unknown keys ignored. */
   static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_PROPERTIES)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
           .disable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .disable(JsonParser.Feature.AUTO_CLOSE_SOURCE)
-          .serializationInclusion(JsonInclude.Include.NON_NULL)
           .build();
 
   /** A request that carries a layer id, checked before the driver is called. */

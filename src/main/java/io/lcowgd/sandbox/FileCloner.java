@@ -19,8 +19,8 @@ public final class FileCloner {
   private FileCloner() {}
 
   /**
-   * Copies {@code src} to {@code dst}, which must not exist, and flushes {@code dst} to disk (fsync). On failure
-   * {@code dst} is removed. Returns the method used.
+   * Copies {@code src} to {@code dst}, which must not exist. On failure {@code dst} is removed. Returns the method
+   * used. Does not flush: a caller that needs durability forces {@code dst} itself (once, after its own edits).
    */
   public static CloneMethod cloneFile(Path src, Path dst) throws IOException {
     LibC c = LibC.INSTANCE;
@@ -38,7 +38,6 @@ public final class FileCloner {
       boolean ok = false;
       try {
         CloneMethod m = copy(c, in, src, out, dst);
-        c.fsync(out);
         ok = true;
         return m;
       } catch (LastErrorException e) {

@@ -36,5 +36,4 @@ interface LibC extends Library {
 
   int ftruncate(int fd, long length) throws LastErrorException;
 
-  int fsync(int fd) throws LastErrorException;
 }

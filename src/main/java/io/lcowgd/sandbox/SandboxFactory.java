@@ -3,9 +3,9 @@ package io.lcowgd.sandbox;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -105,8 +105,7 @@ public final class SandboxFactory {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
-      Files.createLink(abs, tmp); // atomic, and refuses to replace an existing file
-      Files.delete(tmp);
+      publish(tmp, abs);
       fsyncDir(dir);
       return m;
     } catch (IOException | RuntimeException e) {
@@ -115,8 +114,25 @@ public final class SandboxFactory {
       } catch (IOException suppressed) {
         e.addSuppressed(suppressed);
       }
+      if (e instanceof FileAlreadyExistsException fe) {
+        throw fe;
+      }
       throw new IOException("cannot create " + abs + " from template " + template + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Gives {@code tmp} the name {@code dest} atomically, never replacing an existing {@code dest}. */
+  private static void publish(Path tmp, Path dest) throws IOException {
+    try {
+      Files.createLink(dest, tmp); // atomic, and fails if dest exists
+    } catch (FileAlreadyExistsException e) {
+      throw e;
+    } catch (UnsupportedOperationException | FileSystemException e) {
+      // no hard links on this filesystem (EPERM on vfat, some FUSE): a plain rename, refusing an existing dest
+      Files.move(tmp, dest); // without REPLACE_EXISTING: fails if dest exists
+      return;
+    }
+    Files.delete(tmp);
   }
 
   private Path ensureTemplate(String name, long virtualSize) throws IOException {
@@ -124,13 +140,14 @@ public final class SandboxFactory {
     if (Files.isRegularFile(template)) {
       return template; // complete: templates only ever appear by rename
     }
-    ReentrantLock lock = LOCKS.computeIfAbsent(template, k -> new ReentrantLock());
+    Files.createDirectories(cacheDir);
+    // keyed by the real path: the JVM refuses two overlapping file locks on one file, whatever path reached it
+    ReentrantLock lock = LOCKS.computeIfAbsent(cacheDir.toRealPath().resolve(name), k -> new ReentrantLock());
     lock.lock();
     try {
-      Files.createDirectories(cacheDir);
       try (FileChannel lf = FileChannel.open(cacheDir.resolve("." + name + ".lock"), StandardOpenOption.CREATE,
-              StandardOpenOption.WRITE);
-          FileLock fl = lf.lock()) {
+          StandardOpenOption.WRITE)) {
+        lf.lock(); // released when lf closes
         if (Files.isRegularFile(template)) {
           return template; // another process made it while we waited
         }

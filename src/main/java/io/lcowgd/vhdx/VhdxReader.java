@@ -248,7 +248,7 @@ public final class VhdxReader implements DiskReader {
       regions.add(new Region("BAT region", bat[0], bat[1]));
       regions.add(new Region("metadata region", meta[0], meta[1]));
       for (Region r : regions) {
-        if (r.offset + r.length > fileSize) {
+        if (r.offset > fileSize || r.length > fileSize - r.offset) {
           throw bad(r.name + " at " + r.offset + "+" + r.length + " lies beyond the end of the file (" + fileSize
               + " bytes)");
         }
@@ -271,8 +271,9 @@ public final class VhdxReader implements DiskReader {
       if (v1 && v2) {
         long s1 = h1.getLong(8);
         long s2 = h2.getLong(8);
-        if (s1 == s2) {
-          throw bad("both headers have sequence number " + Long.toUnsignedString(s1));
+        if (s1 == s2 && !h1.equals(h2)) {
+          // identical headers (Disk2VHD writes them) are fine; different ones with one sequence number are not
+          throw bad("the two headers differ but have the same sequence number " + Long.toUnsignedString(s1));
         }
         h = Long.compareUnsigned(s1, s2) > 0 ? h1 : h2;
       } else {

@@ -3,6 +3,7 @@ package io.lcowgd.vhdx;
 import static io.lcowgd.vhdx.VhdxFormat.MIB;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -58,8 +59,10 @@ public final class VhdxWriter {
     long payloadOffset = metadataOffset + MIB;
     long fileEnd = payloadOffset + blocks * blockSize;
 
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      try {
+    FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    boolean ok = false; // from here on, a failure removes the file we created
+    try {
+      try (ch) {
         writeAt(ch, 0, identifier());
         writeAt(ch, VhdxFormat.HEADER1_OFFSET,
             header(0, UUID.randomUUID(), UUID.randomUUID(), LOG_OFFSET, LOG_LENGTH));
@@ -76,15 +79,15 @@ public final class VhdxWriter {
         }
         writeAt(ch, BAT_OFFSET, bat);
         writeMetadata(ch, metadataOffset, virtualSize, blockSize);
-        ch.truncate(fileEnd); // no-op on a new file; setLength below extends sparsely
-        if (ch.size() < fileEnd) {
-          writeAt(ch, fileEnd - 1, ByteBuffer.allocate(1)); // one zero byte: the file now spans every block
-        }
-        ch.force(true);
-      } catch (IOException | RuntimeException e) {
-        ch.close();
+      }
+      try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
+        raf.setLength(fileEnd); // sparse extension: the file spans every payload block, which read as zeros
+        raf.getFD().sync();
+      }
+      ok = true;
+    } finally {
+      if (!ok) {
         Files.deleteIfExists(path);
-        throw e;
       }
     }
     return new PayloadRange(payloadOffset, virtualSize);

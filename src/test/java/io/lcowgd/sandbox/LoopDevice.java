@@ -23,7 +23,12 @@ final class LoopDevice implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException, InterruptedException {
-    Proc.check("losetup", "-d", device);
+  public void close() throws IOException {
+    try {
+      Proc.check("losetup", "-d", device);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted detaching " + device, e);
+    }
   }
 }

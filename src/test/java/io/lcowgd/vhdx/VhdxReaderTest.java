@@ -107,6 +107,15 @@ class VhdxReaderTest {
   }
 
   @Test
+  void writerNeverReplacesAnExistingFile() throws Exception {
+    Path p = dir.resolve("taken.vhdx");
+    Files.writeString(p, "mine");
+    assertThrows(java.nio.file.FileAlreadyExistsException.class,
+        () -> VhdxWriter.createContiguous(p, 1 << 20, 1 << 20));
+    assertEquals("mine", Files.readString(p));
+  }
+
+  @Test
   void isVhdxLooksOnlyAtTheIdentifier() throws Exception {
     Path junk = dir.resolve("junk");
     Files.write(junk, new byte[] {'v', 'h', 'd', 'x'});
@@ -204,6 +213,14 @@ class VhdxReaderTest {
     try (VhdxReader r = VhdxReader.open(p)) {
       assertEquals(0, r.currentSequence());
     }
+  }
+
+  @Test
+  void acceptsIdenticalHeadersButNotDifferentOnesWithOneSequence() throws IOException {
+    Path same = corrupted(ch -> write(ch, VhdxFormat.HEADER2_OFFSET, readAt(ch, VhdxFormat.HEADER1_OFFSET, 4096)));
+    VhdxReader.open(same).close();
+    assertRefused("same sequence number",
+        ch -> editHeader(ch, VhdxFormat.HEADER2_OFFSET, h -> h.putLong(8, 0)));
   }
 
   @Test
