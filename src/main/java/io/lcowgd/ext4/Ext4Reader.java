@@ -42,6 +42,8 @@ public final class Ext4Reader implements Closeable {
   private static final int ITABLE_CACHE = 64;
   private final long[] itableCacheBlock = new long[ITABLE_CACHE];
   private final byte[][] itableCache;
+  /** Reused by {@link #copyData}; allocated on first use. */
+  private byte[] copyBuffer;
 
   private Ext4Reader(DiskReader disk, Ext4Superblock sb, int csumSeed, long[] inodeTable) {
     Arrays.fill(itableCacheBlock, -1);
@@ -442,7 +444,10 @@ public final class Ext4Reader implements Closeable {
       return 0;
     }
     FileMap map = BlockMapper.map(this, file);
-    byte[] buf = new byte[(int) Math.min(1 << 20, ((size + bs - 1) / bs) * bs)];
+    if (copyBuffer == null) {
+      copyBuffer = new byte[1 << 20];
+    }
+    byte[] buf = copyBuffer;
     long pos = 0;
     for (int r = 0; r < map.count() && pos < size; r++) {
       long start = map.logical(r) * bs;
