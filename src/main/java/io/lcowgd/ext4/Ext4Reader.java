@@ -38,8 +38,16 @@ public final class Ext4Reader implements Closeable {
   private final int bs;
   private final int csumSeed;
   private final long[] inodeTable;
+  /** Direct-mapped cache of inode-table blocks: neighbouring inodes share a block, so most reads hit. */
+  private static final int ITABLE_CACHE = 64;
+  private final long[] itableCacheBlock = new long[ITABLE_CACHE];
+  private final byte[][] itableCache;
+  /** Reused by {@link #copyData}; allocated on first use. */
+  private byte[] copyBuffer;
 
   private Ext4Reader(DiskReader disk, Ext4Superblock sb, int csumSeed, long[] inodeTable) {
+    Arrays.fill(itableCacheBlock, -1);
+    this.itableCache = new byte[ITABLE_CACHE][sb.blockSize()];
     this.disk = disk;
     this.sb = sb;
     this.bs = sb.blockSize();
@@ -180,12 +188,19 @@ public final class Ext4Reader implements Closeable {
     long idx = number - 1;
     int group = (int) (idx / sb.inodesPerGroup());
     long pos = inodeTable[group] * bs + (idx % sb.inodesPerGroup()) * sb.inodeSize();
-    byte[] raw = new byte[sb.inodeSize()];
-    try {
-      disk.readFully(pos, ByteBuffer.wrap(raw));
-    } catch (IOException e) {
-      throw new Ext4Exception("inode " + number + ": cannot read at offset " + pos, e);
+    long blk = pos / bs;
+    int slot = (int) (blk & (ITABLE_CACHE - 1));
+    if (itableCacheBlock[slot] != blk) {
+      try {
+        disk.readFully(blk * bs, ByteBuffer.wrap(itableCache[slot]));
+      } catch (IOException e) {
+        itableCacheBlock[slot] = -1;
+        throw new Ext4Exception("inode " + number + ": cannot read inode table block " + blk, e);
+      }
+      itableCacheBlock[slot] = blk;
     }
+    int at = (int) (pos - blk * bs);
+    byte[] raw = Arrays.copyOfRange(itableCache[slot], at, at + sb.inodeSize());
     if (sb.metadataCsum()) {
       verifyInode(number, raw);
     }
@@ -429,7 +444,10 @@ public final class Ext4Reader implements Closeable {
       return 0;
     }
     FileMap map = BlockMapper.map(this, file);
-    byte[] buf = new byte[(int) Math.min(1 << 20, ((size + bs - 1) / bs) * bs)];
+    if (copyBuffer == null) {
+      copyBuffer = new byte[1 << 20];
+    }
+    byte[] buf = copyBuffer;
     long pos = 0;
     for (int r = 0; r < map.count() && pos < size; r++) {
       long start = map.logical(r) * bs;

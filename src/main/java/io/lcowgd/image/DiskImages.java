@@ -2,6 +2,7 @@ package io.lcowgd.image;
 
 import io.lcowgd.disk.DiskReader;
 import io.lcowgd.disk.FileRangeDisk;
+import io.lcowgd.vhd.VhdFooter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -52,33 +53,11 @@ public final class DiskImages {
   /** Validates the fixed-VHD footer of {@code path} and returns the size of the disk before it. */
   static long vhdPayloadSize(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      long size = ch.size();
-      byte[] f = read(ch, size - FOOTER, FOOTER);
-      ByteBuffer b = ByteBuffer.wrap(f);
-      long sum = 0;
-      for (int i = 0; i < FOOTER; i++) {
-        if (i < 64 || i >= 68) {
-          sum += f[i] & 0xFF;
-        }
-      }
-      int want = b.getInt(64);
-      if ((int) ~sum != want) {
-        throw new IOException(path + ": VHD footer checksum mismatch (stored 0x" + Integer.toHexString(want)
-            + ", computed 0x" + Integer.toHexString((int) ~sum) + ")");
-      }
-      int diskType = b.getInt(60);
-      if (diskType != 2) {
-        throw new IOException(path + ": VHD disk type " + diskType + " is not a fixed disk (2); only fixed VHDs are"
-            + " supported");
-      }
-      long current = b.getLong(48);
-      long payload = size - FOOTER;
-      if (current != payload) {
-        throw new IOException(path + ": VHD footer current size " + current + " does not match the " + payload
-            + " bytes before the footer");
-      }
-      if (payload % 512 != 0) {
-        throw new IOException(path + ": VHD payload of " + payload + " bytes is not a multiple of 512");
+      long payload = ch.size() - FOOTER;
+      try {
+        VhdFooter.decode(read(ch, payload, FOOTER)).validateFixed(payload);
+      } catch (IOException e) {
+        throw new IOException(path + ": " + e.getMessage(), e);
       }
       return payload;
     }

@@ -43,7 +43,7 @@ final class RawTar {
         readFully(in, data);
         in.skipNBytes((512 - size % 512) % 512);
         if (type == 'x') {
-          pax = parsePax(data);
+          pax.putAll(parsePax(data)); // consecutive local headers merge, later records win
         }
         continue;
       }
