@@ -63,6 +63,7 @@ class LcowDriverTest extends GraphDriverContract {
     Path runDir = HostBackend.defaultRunDir(home);
     assertEquals(List.of(), HostTools.mountsUnder(state, runDir), "leaked mounts");
     assertEquals(List.of(), HostTools.loopsUnder(state), "leaked loop devices");
+    assertFalse(Files.exists(runDir), "run directory removed by Cleanup");
     long t0 = System.nanoTime();
     int images = 0;
     try (Stream<Path> s = Files.walk(home)) {

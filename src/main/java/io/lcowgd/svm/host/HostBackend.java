@@ -32,6 +32,8 @@ public final class HostBackend implements VmBackend {
   private final String readWriteMountData;
   private final AtomicLong vmCounter = new AtomicLong();
   private final SharedMounts shared;
+  // @GuardedBy("this")
+  private int liveVms;
 
   /** Idle shared read-only mounts kept at most (see {@link SharedMounts}). */
   static final int MAX_IDLE_SHARED = 64;
@@ -79,7 +81,7 @@ public final class HostBackend implements VmBackend {
   }
 
   @Override
-  public Vm start(String vmId) throws IOException {
+  public synchronized Vm start(String vmId) throws IOException {
     Files.createDirectories(runDir);
     Path dir = runDir.resolve(Long.toString(vmCounter.incrementAndGet(), 36));
     Files.createDirectories(dir);
@@ -87,7 +89,12 @@ public final class HostBackend implements VmBackend {
     if (!Files.isDirectory(empty)) {
       Files.createDirectories(empty, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
     }
-    return new HostVm(vmId, dir, empty.toString(), readWriteMountData, shared);
+    liveVms++;
+    return new HostVm(vmId, dir, empty.toString(), readWriteMountData, shared, this::vmGone);
+  }
+
+  private synchronized void vmGone() {
+    liveVms--;
   }
 
   @Override
@@ -98,6 +105,11 @@ public final class HostBackend implements VmBackend {
   @Override
   public void releaseIdle() throws IOException {
     shared.releaseIdle();
+    synchronized (this) {
+      if (liveVms == 0 && shared.size() == 0 && Files.isDirectory(runDir)) {
+        deleteEmptyDirs(runDir); // nothing runs: leave no directory behind in /run
+      }
+    }
   }
 
   /** Shared read-only mounts in use or idle; for tests. */

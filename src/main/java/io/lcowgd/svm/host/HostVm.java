@@ -30,12 +30,16 @@ final class HostVm implements Vm {
   private final String emptyLower;
   private final String readWriteMountData;
   private final SharedMounts shared;
+  private final Runnable onTerminated;
+  private boolean terminated;
   private final Map<String, LoopDevice> attached = new LinkedHashMap<>();
   private final Map<String, SharedMounts.Key> linked = new LinkedHashMap<>();
   private final List<String> unions = new ArrayList<>();
 
-  HostVm(String id, Path dir, String emptyLower, String readWriteMountData, SharedMounts shared) {
+  HostVm(String id, Path dir, String emptyLower, String readWriteMountData, SharedMounts shared,
+      Runnable onTerminated) {
     this.id = id;
+    this.onTerminated = onTerminated;
     this.shared = shared;
     this.dir = dir;
     this.emptyLower = emptyLower;
@@ -186,6 +190,10 @@ final class HostVm implements Vm {
       }
     }
     deleteDir(dir);
+    if (!terminated) {
+      terminated = true;
+      onTerminated.run();
+    }
     if (failure != null) {
       throw failure;
     }

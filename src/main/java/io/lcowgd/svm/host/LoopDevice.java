@@ -133,12 +133,41 @@ final class LoopDevice implements AutoCloseable {
     }
   }
 
-  /** Clears the device ({@code LOOP_CLR_FD}) and closes our descriptor; idempotent. */
+  /**
+   * Clears the device ({@code LOOP_CLR_FD}) and closes our descriptor; idempotent. If another opener (udev probing
+   * the device, say) still holds it, the kernel only marks it for autoclear; this waits up to a second for that so
+   * callers see the device gone when close returns.
+   */
   @Override
   public synchronized void close() throws IOException {
     if (fd < 0) {
       return;
     }
+    String backing = backingFile();
+    clearAndClose();
+    if (backing == null) {
+      return;
+    }
+    for (int i = 0; i < 100 && backing.equals(backingFile()); i++) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** The backing file the kernel reports for this device, or null if it is not bound. */
+  private String backingFile() {
+    try {
+      return Files.readString(Path.of("/sys/block/loop" + number + "/loop/backing_file")).trim();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private void clearAndClose() throws IOException {
     try {
       LibC.INSTANCE.ioctl(fd, new NativeLong(LOOP_CLR_FD), new NativeLong(0));
     } catch (LastErrorException e) {
