@@ -1,0 +1,34 @@
+package io.lcowgd.svm.uml;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Lists host processes by process group, from {@code /proc/<pid>/stat}. */
+final class ProcessGroups {
+  private ProcessGroups() {}
+
+  /** The pids whose process group is {@code pgid} (zombies included until reaped). */
+  static List<Long> members(long pgid) {
+    List<Long> out = new ArrayList<>();
+    try (var s = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+      for (Path p : s) {
+        String stat;
+        try {
+          stat = Files.readString(p.resolve("stat"));
+        } catch (IOException e) {
+          continue; // exited meanwhile
+        }
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        if (f.length > 2 && Long.parseLong(f[2]) == pgid && !f[0].equals("Z")) {
+          out.add(Long.parseLong(p.getFileName().toString()));
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("list /proc", e);
+    }
+    return out;
+  }
+}

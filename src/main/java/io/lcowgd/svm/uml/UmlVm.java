@@ -1,0 +1,450 @@
+package io.lcowgd.svm.uml;
+
+import io.lcowgd.svm.AccessMode;
+import io.lcowgd.svm.PayloadRange;
+import io.lcowgd.svm.UnionSpec;
+import io.lcowgd.svm.Vm;
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One User-mode Linux service VM: a {@code linux.uml} process (its own process group, a unique umid, a private
+ * {@code uml_dir}, {@code mem=} cap, hostfs confined to an empty directory, an empty capability bounding set and
+ * {@code no_new_privs}) booted from the {@code scripts/build-uvm} initramfs, driven through its guest agent.
+ * Disks are hot-plugged as ubd devices through mconsole (read-only ones as {@code ubdNr}) and mounted at {@code
+ * /tmp/<shortName>} in the guest; a payload that does not start at byte 0 goes through a guest loop device.
+ */
+public final class UmlVm implements Vm {
+  /** ubd0 is unused (no root disk); ubd1..ubd15 hold attachments (UML's limit is 16 devices). */
+  static final int MAX_DISKS = 15;
+
+  private static final String FAST_BOOT = "initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init";
+
+  private record Disk(int index, String loopDevice, Path link) {}
+
+  private final String id;
+  private final String umid;
+  private final Path runDir;
+  private final Process process;
+  private final GuestAgent agent;
+  private final UmlOptions options;
+  private final Path mconsole;
+  private final Map<String, Disk> disks = new HashMap<>();
+  private final Set<String> unions = new LinkedHashSet<>();
+  private final long bootMillis;
+  private boolean terminated;
+
+  private UmlVm(String id, String umid, Path runDir, Process process, GuestAgent agent, UmlOptions options,
+      long bootMillis) {
+    this.id = id;
+    this.umid = umid;
+    this.runDir = runDir;
+    this.process = process;
+    this.agent = agent;
+    this.options = options;
+    this.mconsole = runDir.resolve(umid).resolve("mconsole");
+    this.bootMillis = bootMillis;
+  }
+
+  /**
+   * Boots a guest for VM id {@code id} under umid {@code umid} with run directory {@code runDir} (created, mode
+   * 0700, removed again by {@link #terminate()}) and returns once its agent said hello.
+   */
+  static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options) throws IOException {
+    long t0 = System.nanoTime();
+    Files.createDirectories(runDir.getParent());
+    Files.createDirectory(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Process p = null;
+    GuestAgent agent = null;
+    try {
+      Files.createDirectory(runDir.resolve("hostfs"));
+      Files.createDirectory(runDir.resolve("disks"));
+      exec(List.of("mkfifo", "-m", "600", runDir.resolve("ci").toString(), runDir.resolve("co").toString(),
+          runDir.resolve("dout").toString()), "create the agent FIFOs of service VM " + id);
+      Path console = runDir.resolve("console.log");
+      Process[] holder = new Process[1];
+      agent = new GuestAgent(id, runDir.resolve("ci"), runDir.resolve("co"), runDir.resolve("dout"),
+          () -> deathNote(holder[0], console));
+      List<String> cmd = new ArrayList<>(List.of("setpriv", "--no-new-privs", "--bounding-set=-all",
+          "--inh-caps=-all", "--", "/bin/sh", "-c", "exec \"$0\" \"$@\" 3<ci 4>co 5>dout </dev/null",
+          image.kernel().toString(),
+          "mem=" + options.memoryMiB() + "M", "umid=" + umid, "uml_dir=" + runDir, "con=null", "ssl=null",
+          "ssl1=fd:3,fd:4", "ssl2=null,fd:5", "hostfs=" + runDir.resolve("hostfs"),
+          "initrd=" + image.initrd(), "rdinit=/init", "quiet", FAST_BOOT));
+      cmd.addAll(image.bootParameters());
+      ProcessBuilder pb = new ProcessBuilder(cmd).directory(runDir.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+          .redirectOutput(console.toFile()).redirectErrorStream(true);
+      pb.environment().put("TMPDIR", "/dev/shm");
+      p = pb.start();
+      holder[0] = p;
+      GuestAgent a = agent;
+      p.onExit().thenRun(a::guestExited);
+      agent.awaitHello(options.bootTimeout());
+      return new UmlVm(id, umid, runDir, p, agent, options, (System.nanoTime() - t0) / 1_000_000);
+    } catch (IOException | RuntimeException e) {
+      try {
+        cleanUp(p, agent, runDir);
+      } catch (IOException ce) {
+        e.addSuppressed(ce);
+      }
+      throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
+    }
+  }
+
+  /** The VM id (layer id or the pool's global id). */
+  public String id() {
+    return id;
+  }
+
+  /** The unique UML umid of this guest. */
+  public String umid() {
+    return umid;
+  }
+
+  /** The host pid of the UML kernel process (leader of the guest's process group). */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Milliseconds from the start request to the guest agent's hello. */
+  public long bootMillis() {
+    return bootMillis;
+  }
+
+  /** Whether the UML process is still running. */
+  public boolean alive() {
+    return process.isAlive() && !terminated;
+  }
+
+  /** Runs {@code command} ({@code sh -c}) in the guest; returns its stdout, or fails with its status and stderr. */
+  public String run(String command) throws IOException {
+    GuestAgent.Result r = agent.run(command, options.opTimeout());
+    if (r.status() != 0) {
+      throw new IOException("service VM " + id + ": '" + GuestAgent.abbrev(command) + "' failed with status "
+          + r.status() + ": " + r.stderrText());
+    }
+    return r.stdoutText();
+  }
+
+  /**
+   * Runs {@code command} in the guest and streams its stdout to {@code sink} as it is produced (guest to host over
+   * the data line, bounded chunks); returns the byte count, or fails with the command's status and stderr.
+   */
+  public long stream(String command, OutputStream sink) throws IOException {
+    GuestAgent.Result r = agent.stream(command, sink, options.opTimeout());
+    if (r.status() != 0) {
+      throw new IOException("service VM " + id + ": '" + GuestAgent.abbrev(command) + "' failed with status "
+          + r.status() + " after " + r.streamed() + " bytes: " + r.stderrText());
+    }
+    return r.streamed();
+  }
+
+  /** Streams a tar of the guest directory {@code guestDir} (busybox tar, numeric owners kept) to {@code sink}. */
+  public long exportTar(String guestDir, OutputStream sink) throws IOException {
+    return stream("tar -cf - -C " + q(guestDir) + " .", sink);
+  }
+
+  /**
+   * Formats the payload {@code range} of image {@code hostPath} as ext4 with the guest's {@code mkfs.ext4}
+   * ({@code extraOptions} are appended, e.g. {@code -O ^has_journal}); the host file must already have its size.
+   */
+  public void formatExt4(Path hostPath, PayloadRange range, String extraOptions) throws IOException {
+    Disk d = plug(hostPath, AccessMode.READ_WRITE);
+    try {
+      String dev = ubdDevice(d.index());
+      String sizeBlocks = Long.toString(range.length() / 1024);
+      String c;
+      if (range.offset() == 0) {
+        c = "mkfs.ext4 -q -F " + extraOptions + " " + dev + " " + sizeBlocks;
+      } else {
+        c = "l=$(losetup -f) && losetup -o " + range.offset() + " $l " + dev + " && { mkfs.ext4 -q -F " + extraOptions
+            + " $l " + sizeBlocks + "; rc=$?; losetup -d $l; exit $rc; }";
+      }
+      run(c + " && sync");
+    } finally {
+      unplug(d);
+    }
+  }
+
+  @Override
+  public String attach(Path hostPath, PayloadRange range, AccessMode mode, String shortName) throws IOException {
+    if (!shortName.matches("[A-Za-z0-9_.-]+")) {
+      throw new IllegalArgumentException("short name " + shortName + " is not a plain file name");
+    }
+    String mp = "/tmp/" + shortName;
+    if (disks.containsKey(mp)) {
+      throw new IOException("attach " + hostPath + ": " + mp + " is already in use in service VM " + id);
+    }
+    Disk d = plug(hostPath, mode);
+    boolean ro = mode == AccessMode.READ_ONLY;
+    String dev = ubdDevice(d.index());
+    String opts = ro ? "-o ro,noload " : "";
+    String c;
+    if (range.offset() == 0) {
+      c = "mkdir -p " + mp + " && mount -t ext4 " + opts + dev + " " + mp;
+    } else {
+      c = "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + "-o " + range.offset() + " $l " + dev
+          + " && { mkdir -p " + mp + " && mount -t ext4 " + opts + "$l " + mp + " || { losetup -d $l; exit 1; }; }"
+          + " && echo $l";
+    }
+    String out;
+    try {
+      out = run(c);
+    } catch (IOException e) {
+      try {
+        unplug(d);
+      } catch (IOException ue) {
+        e.addSuppressed(ue);
+      }
+      throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
+          + ") at " + mp + " in service VM " + id + ": " + e.getMessage(), e);
+    }
+    disks.put(mp, new Disk(d.index(), range.offset() == 0 ? null : out.strip(), d.link()));
+    return mp;
+  }
+
+  @Override
+  public void detach(String guestPath) throws IOException {
+    Disk d = disks.get(guestPath);
+    if (d == null) {
+      throw new IOException("detach " + guestPath + ": nothing attached there in service VM " + id);
+    }
+    run("umount " + q(guestPath) + (d.loopDevice() == null ? "" : " && losetup -d " + d.loopDevice())
+        + " && rmdir " + q(guestPath));
+    disks.remove(guestPath);
+    unplug(d);
+  }
+
+  @Override
+  public void sync(String guestPath) throws IOException {
+    run("sync -f " + q(guestPath));
+  }
+
+  @Override
+  public void mountUnion(UnionSpec spec) throws IOException {
+    String t = q(spec.target());
+    String c;
+    if (!spec.writable() && spec.lowers().size() == 1) {
+      c = "mkdir -p " + t + " && mount -o bind " + q(spec.lowers().get(0)) + " " + t
+          + " && mount -o remount,bind,ro " + t;
+    } else {
+      List<String> lowers = spec.lowers().isEmpty() ? List.of("/tmp/.empty-lower") : spec.lowers();
+      StringBuilder o = new StringBuilder("lowerdir=").append(String.join(":", lowers));
+      StringBuilder mk = new StringBuilder("mkdir -p " + t + " /tmp/.empty-lower");
+      if (spec.writable()) {
+        o.append(",upperdir=").append(spec.upper()).append(",workdir=").append(spec.work());
+        mk.append(' ').append(q(spec.upper())).append(' ').append(q(spec.work()));
+      }
+      c = mk + " && mount -t overlay " + (spec.writable() ? "" : "-o ro ") + "-o " + q(o.toString()) + " overlay " + t;
+    }
+    try {
+      run(c);
+    } catch (IOException e) {
+      throw new IOException("union mount " + spec.target() + " (" + spec.lowers().size() + " lower layers) in service VM "
+          + id + ": " + e.getMessage(), e);
+    }
+    unions.add(spec.target());
+  }
+
+  @Override
+  public void unmountUnion(String target) throws IOException {
+    if (!unions.contains(target)) {
+      throw new IOException("unmount " + target + ": no union mount there in service VM " + id);
+    }
+    run("umount " + q(target) + " && rmdir " + q(target));
+    unions.remove(target);
+  }
+
+  /** Kills the guest's whole process group (UML leaves helper processes behind otherwise) and removes its files. */
+  @Override
+  public synchronized void terminate() throws IOException {
+    if (terminated) {
+      return;
+    }
+    terminated = true;
+    disks.clear();
+    unions.clear();
+    cleanUp(process, agent, runDir);
+  }
+
+  private Disk plug(Path hostPath, AccessMode mode) throws IOException {
+    int idx = freeIndex();
+    Path link = runDir.resolve("disks").resolve(Integer.toString(idx));
+    Files.deleteIfExists(link);
+    Files.createSymbolicLink(link, hostPath.toAbsolutePath());
+    String r = mconsole("config", "ubd" + idx + (mode == AccessMode.READ_ONLY ? "r" : "") + "=" + link);
+    if (!r.startsWith("OK")) {
+      Files.deleteIfExists(link);
+      throw new IOException("service VM " + id + ": hot-plug of " + hostPath + " as ubd" + idx + " failed: " + r);
+    }
+    Disk d = new Disk(idx, null, link);
+    disks.put("#plug" + idx, d);
+    return d;
+  }
+
+  private void unplug(Disk d) throws IOException {
+    disks.remove("#plug" + d.index());
+    String r = mconsole("remove", "ubd" + d.index());
+    Files.deleteIfExists(d.link());
+    if (!r.startsWith("OK")) {
+      throw new IOException("service VM " + id + ": removing ubd" + d.index() + " failed: " + r);
+    }
+  }
+
+  private int freeIndex() throws IOException {
+    boolean[] used = new boolean[MAX_DISKS + 1];
+    for (Disk d : disks.values()) {
+      used[d.index()] = true;
+    }
+    for (int i = 1; i <= MAX_DISKS; i++) {
+      if (!used[i]) {
+        return i;
+      }
+    }
+    throw new IOException("service VM " + id + ": all " + MAX_DISKS + " disk slots are in use (UML allows 16 ubd"
+        + " devices)");
+  }
+
+  private static String ubdDevice(int index) {
+    return "/dev/ubd" + (char) ('a' + index);
+  }
+
+  private String mconsole(String... args) throws IOException {
+    if (!alive()) {
+      throw new IOException("service VM " + id + " is not running: " + deathNote(process, runDir.resolve("console.log")));
+    }
+    List<String> cmd = new ArrayList<>(List.of("uml_mconsole", mconsole.toString()));
+    cmd.addAll(List.of(args));
+    return exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id).strip();
+  }
+
+  private static String exec(List<String> cmd, String what) throws IOException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
+        new File("/dev/null"))).start();
+    byte[] out = p.getInputStream().readAllBytes();
+    try {
+      if (!p.waitFor(30, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IOException(what + ": " + cmd.get(0) + " did not finish in 30 s");
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IOException(what + ": interrupted", e);
+    }
+    String text = new String(out, StandardCharsets.UTF_8);
+    if (p.exitValue() != 0) {
+      throw new IOException(what + ": " + String.join(" ", cmd) + " failed with status " + p.exitValue() + ": " + text.strip());
+    }
+    return text;
+  }
+
+  private static String deathNote(Process p, Path console) {
+    StringBuilder s = new StringBuilder();
+    if (p == null) {
+      s.append("the UML process was not started");
+    } else if (p.isAlive()) {
+      s.append("UML process ").append(p.pid()).append(" is running but its guest agent stopped answering");
+    } else {
+      s.append("UML process ").append(p.pid()).append(" exited with status ").append(p.exitValue());
+    }
+    try {
+      String log = Files.readString(console, StandardCharsets.UTF_8).strip();
+      if (!log.isEmpty()) {
+        s.append("; console: ").append(log.length() > 400 ? "..." + log.substring(log.length() - 400) : log);
+      }
+    } catch (IOException e) {
+      // no console log yet
+    }
+    return s.toString();
+  }
+
+  /** Kills the process group of {@code p}, waits until none of its processes is left, closes and deletes. */
+  private static void cleanUp(Process p, GuestAgent agent, Path runDir) throws IOException {
+    IOException failure = null;
+    if (p != null) {
+      long pid = p.pid();
+      killGroup(pid);
+      p.destroyForcibly();
+      try {
+        p.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (!ProcessGroups.members(pid).isEmpty()) {
+        if (System.nanoTime() > deadline) {
+          failure = new IOException("UML process group " + pid + " still has processes " + ProcessGroups.members(pid)
+              + " 5 s after SIGKILL");
+          break;
+        }
+        killGroup(pid);
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    if (agent != null) {
+      try {
+        agent.close();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
+    try {
+      deleteTree(runDir);
+    } catch (IOException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static void killGroup(long pgid) {
+    try {
+      new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      // kill(1) missing: destroyForcibly and the group scan still apply
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (var s = Files.walk(dir)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    }
+  }
+
+  /** Single-quotes {@code s} for the guest shell. */
+  static String q(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
+  }
+}
