@@ -126,6 +126,27 @@ class Ext4WriterTest {
     }
   }
 
+  /** More than 65000 subdirectories: the parent's link count becomes 1 (dir_nlink), as the kernel does. */
+  @Test
+  void directoryWithMoreThan65000Subdirectories() throws Exception {
+    Path img = tmp.resolve("nlink.img");
+    try (FileChannel ch = FileChannel.open(img, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+        StandardOpenOption.READ)) {
+      Ext4Writer w = new Ext4Writer(ch, Ext4Writer.Config.defaults());
+      for (int i = 0; i < 65_001; i++) {
+        w.directory("p/d" + i, META);
+      }
+      w.directory("q/only", META);
+      w.finish();
+    }
+    E2fsck.assertClean(img);
+    try (LoopMount m = LoopMount.ext4(img)) {
+      assertEquals(1, Files.getAttribute(m.root().resolve("p"), "unix:nlink"));
+      assertEquals(3, Files.getAttribute(m.root().resolve("q"), "unix:nlink"));
+      assertTrue(Files.isDirectory(m.root().resolve("p/d65000")));
+    }
+  }
+
   @Test
   void xattrsThatDoNotFitAreAnError() throws Exception {
     Path img = tmp.resolve("x.img");
