@@ -9,7 +9,6 @@ import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.ext4.KernelImages;
 import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
