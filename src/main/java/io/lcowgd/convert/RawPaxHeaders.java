@@ -23,6 +23,7 @@ final class RawPaxHeaders {
     Map<String, byte[]> out = new LinkedHashMap<>();
     int off = firstHeader;
     while (off + RECORD <= captured.length) {
+      verifyChecksum(captured, off);
       int type = captured[off + 156];
       long size = parseSize(captured, off + 124);
       int dataStart = off + RECORD;
@@ -41,6 +42,34 @@ final class RawPaxHeaders {
       off = (int) (dataStart + padded);
     }
     return out;
+  }
+
+  /**
+   * Checks a header record's checksum (commons-compress does not): the octal value at 148 must equal the sum of the
+   * record's bytes with the checksum field counted as spaces, as unsigned (POSIX) or signed (old tars) bytes.
+   */
+  static void verifyChecksum(byte[] h, int off) throws IOException {
+    long unsigned = 0;
+    long signed = 0;
+    for (int i = 0; i < RECORD; i++) {
+      byte b = i >= 148 && i < 156 ? (byte) ' ' : h[off + i];
+      unsigned += b & 0xFF;
+      signed += b;
+    }
+    long stored = 0;
+    boolean digits = false;
+    for (int i = 148; i < 156; i++) {
+      int c = h[off + i];
+      if (c >= '0' && c <= '7') {
+        stored = stored * 8 + (c - '0');
+        digits = true;
+      } else if (digits || (c != ' ' && c != 0)) {
+        break;
+      }
+    }
+    if (!digits || (stored != unsigned && stored != signed)) {
+      throw new IOException("header checksum mismatch (stored " + stored + ", computed " + unsigned + ")");
+    }
   }
 
   private static long parseSize(byte[] h, int at) {

@@ -26,6 +26,7 @@ final class TarInput extends InputStream {
   /** Bytes before this absolute position were consumed out of band: reads return without copying. */
   private long consumedUntil = -1;
   private ByteArrayOutputStream capture;
+  private long captureStart = -1;
   private boolean eof;
 
   private TarInput(InputStream in, FileChannel channel, long start, int bufferSize) {
@@ -74,6 +75,12 @@ final class TarInput extends InputStream {
 
   void startCapture() {
     capture = new ByteArrayOutputStream();
+    captureStart = -1;
+  }
+
+  /** Absolute position of the first captured byte (-1 if nothing was captured). */
+  long captureStart() {
+    return captureStart;
   }
 
   byte[] stopCapture() {
@@ -143,6 +150,9 @@ final class TarInput extends InputStream {
     if (capture != null) {
       if (capture.size() + n > MAX_CAPTURE) {
         throw new IOException("tar headers of one entry exceed " + MAX_CAPTURE + " bytes");
+      }
+      if (captureStart < 0) {
+        captureStart = position() - n;
       }
       capture.write(b, off, n);
     }

@@ -83,25 +83,31 @@ public final class TarToExt4 {
       long start = in.position();
       // ISO-8859-1 keeps ustar and GNU long names byte-exact; PAX names come raw from RawPaxHeaders.
       TarArchiveInputStream tis = new TarArchiveInputStream(in, "ISO-8859-1");
+      byte[] scratch = new byte[64 << 10];
       while (true) {
-        long headerPos = in.position();
         in.startCapture();
         TarArchiveEntry e;
+        Map<String, byte[]> pax;
         try {
           e = tis.getNextEntry();
+          byte[] captured = in.stopCapture();
+          if (e == null) {
+            break;
+          }
+          long first = in.captureStart();
+          int firstHeader = first < 0 ? 0 : (int) ((512 - (first - start) % 512) % 512);
+          pax = RawPaxHeaders.parse(captured, firstHeader);
         } catch (IOException | RuntimeException ex) {
           throw new LayerTarException("bad tar header after entry " + current + ": " + message(ex), ex);
-        }
-        byte[] captured = in.stopCapture();
-        if (e == null) {
-          break;
         }
         entries++;
         current = "#" + entries;
         try {
-          int firstHeader = (int) ((512 - (headerPos - start) % 512) % 512);
-          Map<String, byte[]> pax = RawPaxHeaders.parse(captured, firstHeader);
           apply(tis, e, pax);
+          // Consume whatever data the entry has left (e.g. data on a link entry) so the next headers start clean.
+          while (tis.read(scratch) > 0) {
+            // discard
+          }
         } catch (LayerTarException ex) {
           throw ex;
         } catch (IOException | RuntimeException ex) {

@@ -100,7 +100,10 @@ public record VhdFooter(
     return b.array();
   }
 
-  /** Decodes 512 bytes; checks only the cookie (use {@link #validateFixed} for the rest). */
+  /**
+   * Decodes 512 bytes, checking the cookie and the checksum over the raw bytes (use {@link #validateFixed} for the
+   * fixed-disk checks).
+   */
   public static VhdFooter decode(byte[] b) throws VhdFormatException {
     if (b.length != SIZE) {
       throw new VhdFormatException("VHD footer must be 512 bytes, got " + b.length);
@@ -109,6 +112,11 @@ public record VhdFooter(
       throw new VhdFormatException("no VHD footer: cookie is not \"conectix\"");
     }
     ByteBuffer v = ByteBuffer.wrap(b).order(ByteOrder.BIG_ENDIAN);
+    long stored = v.getInt(CHECKSUM_OFF) & 0xFFFF_FFFFL;
+    long computed = checksum(b);
+    if (stored != computed) {
+      throw new VhdFormatException(String.format("VHD footer checksum 0x%08x does not match 0x%08x", stored, computed));
+    }
     byte[] app = Arrays.copyOfRange(b, CREATOR_APP_OFF, CREATOR_APP_OFF + 4);
     return new VhdFooter(
         v.getInt(FEATURES_OFF) & 0xFFFF_FFFFL, v.getInt(FORMAT_VERSION_OFF) & 0xFFFF_FFFFL,

@@ -149,10 +149,15 @@ public final class TarFixtures {
         body.write(r.getValue());
         body.write('\n');
       }
+      return fileWithPaxBody(name, data, mode, body.toByteArray());
+    }
+
+    /** A regular file preceded by a local PAX header whose body is given verbatim (may be malformed). */
+    public Builder fileWithPaxBody(String name, byte[] data, int mode, byte[] paxBody) throws IOException {
       TarArchiveEntry x = new TarArchiveEntry("PaxHeaders/" + name, TarConstants.LF_PAX_EXTENDED_HEADER_LC, true);
-      x.setSize(body.size());
+      x.setSize(paxBody.length);
       x.setModTime(T0.getEpochSecond() * 1000);
-      entry(x, body.toByteArray());
+      entry(x, paxBody);
       TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
       e.setMode(mode);
       e.setModTime(T0.getEpochSecond() * 1000);
