@@ -115,9 +115,7 @@ public final class Ext4Reader implements Closeable {
     if (number < 1 || number > sb.inodesCount()) {
       throw new Ext4Exception("inode number " + number + " out of range 1.." + sb.inodesCount());
     }
-    long idx = number - 1;
-    int group = (int) (idx / sb.inodesPerGroup());
-    long pos = inodeTable[group] * bs + (idx % sb.inodesPerGroup()) * sb.inodeSize();
+    long pos = inodeOffset(number);
     long blk = pos / bs;
     int slot = (int) (blk & (ITABLE_CACHE - 1));
     if (itableCacheBlock[slot] != blk) {
@@ -143,6 +141,13 @@ public final class Ext4Reader implements Closeable {
       throw new Ext4Exception("inode " + number + " has absurd size " + Long.toUnsignedString(ino.size()));
     }
     return ino;
+  }
+
+  /** Disk offset of inode {@code number} (which must be in range). */
+  long inodeOffset(long number) {
+    long idx = number - 1;
+    int group = (int) (idx / sb.inodesPerGroup());
+    return inodeTable[group] * bs + (idx % sb.inodesPerGroup()) * sb.inodeSize();
   }
 
   private void verifyInode(long number, byte[] raw) throws Ext4Exception {
