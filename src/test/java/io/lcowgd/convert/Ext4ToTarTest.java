@@ -131,6 +131,24 @@ class Ext4ToTarTest {
   }
 
   @Test
+  void namesThatAreNotUtf8ComeOutByteExact() throws IOException {
+    Path img = KernelImages.build(tmp.resolve("n.img"), 16, List.of(), r -> {
+      Files.createDirectories(r.resolve("dir"));
+      Posix.run("bash", "-c", "cd " + r + "/dir && printf latin > \"$(printf 'caf\\351')\" && ln -s \"$(printf 'caf\\351')\""
+          + " \"$(printf 'l\\377nk')\" && ln \"$(printf 'caf\\351')\" hard");
+    });
+    Path tar = tmp.resolve("n.tar");
+    try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img)); java.io.OutputStream o = Files.newOutputStream(tar)) {
+      Ext4ToTar.export(r, ExportMode.LAYER, o);
+    }
+    Path x = Files.createDirectory(tmp.resolve("x"));
+    Posix.run("tar", "-xf", tar.toString(), "-C", x.toString());
+    Posix.run("bash", "-c", "cd " + x + "/dir && test \"$(cat \"$(printf 'caf\\351')\")\" = latin"
+        + " && test \"$(readlink \"$(printf 'l\\377nk')\")\" = \"$(printf 'caf\\351')\""
+        + " && test \"$(stat -c %h hard)\" = 2");
+  }
+
+  @Test
   void paxTimesFollowGoFormatting() {
     assertEquals("1", PaxTarWriter.paxTime(java.time.Instant.ofEpochSecond(1)));
     assertEquals("1.5", PaxTarWriter.paxTime(java.time.Instant.ofEpochSecond(1, 500_000_000)));
