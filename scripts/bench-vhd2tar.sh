@@ -9,8 +9,9 @@
 #
 # Usage: scripts/bench-vhd2tar.sh [WORK_DIR]      (as root; WORK_DIR defaults to bench-out/ in the repository)
 # Env:   RUNS (default 3), SCRATCH_SIZE (default 16G).
-# Corpora: scripts/bench-corpus.sh DIR is used when present (every DIR/*.tar is a corpus); otherwise this script
-# makes rootfs.tar (debootstrap --variant=minbase bookworm), small-files.tar and big-files.tar itself.
+# Corpora: scripts/bench-corpus.sh WORK_DIR/corpus is used when present (every *.tar there is a corpus: debian,
+# small, random); otherwise this script makes rootfs.tar (debootstrap --variant=minbase bookworm), small-files.tar and
+# big-files.tar itself. Corpus tars are kept in WORK_DIR/corpus and reused.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mkdir -p "${1:-$here/bench-out}" && cd "${1:-$here/bench-out}" && pwd)"
@@ -41,21 +42,22 @@ truncate -s "${SCRATCH_SIZE:-16G}" "$scratch_img"
 mkfs.ext4 -q -F "$scratch_img"
 mount -o loop "$scratch_img" "$scratch"
 
-corpus="$scratch/corpus"
+# The corpus tars are only the converter's input and are kept (and reused) in WORK_DIR/corpus; the images that are
+# exported, and debugfs's output, live on the scratch filesystem.
+corpus="$work/corpus"
 mkdir -p "$corpus"
 if [[ -x "$here/scripts/bench-corpus.sh" ]]; then
   echo "== corpora from scripts/bench-corpus.sh"
   "$here/scripts/bench-corpus.sh" "$corpus" >&2
 else
   echo "== corpora (scripts/bench-corpus.sh not present: generating them here)"
-  if [[ ! -f "$work/rootfs.tar" ]]; then
+  if [[ ! -f "$corpus/rootfs.tar" ]]; then
     if [[ ! -x "$work/rootfs-dir/bin/sh" ]]; then
       debootstrap --variant=minbase bookworm "$work/rootfs-dir" http://deb.debian.org/debian >&2
     fi
-    tar -C "$work/rootfs-dir" --numeric-owner --xattrs --xattrs-include='*' -cf "$work/rootfs.tar" .
+    tar -C "$work/rootfs-dir" --numeric-owner --xattrs --xattrs-include='*' -cf "$corpus/rootfs.tar" .
   fi
-  cp "$work/rootfs.tar" "$corpus/rootfs.tar"
-  python3 - "$corpus" <<'EOF'
+  [[ -f "$corpus/small-files.tar" && -f "$corpus/big-files.tar" ]] || python3 - "$corpus" <<'EOF'
 import io, os, random, sys, tarfile
 out = sys.argv[1]
 r = random.Random(1)

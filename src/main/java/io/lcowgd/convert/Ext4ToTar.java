@@ -20,7 +20,8 @@ import java.util.Set;
  * <p><b>Entry order</b> (stable): depth-first pre-order from the tree root (not itself written); the children of each
  * directory sorted bytewise by their on-disk name; a directory's entry comes before its contents, immediately followed
  * by its {@code .wh..wh..opq} marker when it is opaque; a whiteout {@code .wh.x} takes the place of {@code x}. Names
- * are relative ({@code etc/passwd}, directories with a trailing slash). What the tree is, and the whiteout, opaque,
+ * are relative ({@code etc/passwd}, directories with a trailing slash) and byte-exact: names that are not valid
+ * UTF-8 are written as their raw bytes in the PAX {@code path} record, as Go's archive/tar does. What the tree is, and the whiteout, opaque,
  * xattr and hard-link translation, are described in {@link LayerView} and {@link LayerTarEmitter}.
  */
 public final class Ext4ToTar {
@@ -46,17 +47,17 @@ public final class Ext4ToTar {
         continue;
       }
       DirEntry e = f.entries.get(f.next++);
-      String path = f.prefix + e.name();
+      String path = f.prefix + e.rawString();
       Ext4Inode ino;
       try {
         ino = image.inode(e.inode());
       } catch (Ext4Exception ex) {
-        throw new Ext4Exception("/" + path + ": " + ex.getMessage(), ex);
+        throw new Ext4Exception("/" + PaxTarWriter.display(path) + ": " + ex.getMessage(), ex);
       }
       emitter.emit(path, image, ino);
       if (ino.isDirectory()) {
         if (!seenDirs.add(ino.number())) {
-          throw new Ext4Exception("/" + path + ": directory inode " + ino.number()
+          throw new Ext4Exception("/" + PaxTarWriter.display(path) + ": directory inode " + ino.number()
               + " is reachable twice (directory loop or hard-linked directory)");
         }
         stack.push(new Frame(path + "/", view.children(ino)));

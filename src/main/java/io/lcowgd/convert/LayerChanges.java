@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -41,14 +40,25 @@ public final class LayerChanges {
 
   private LayerChanges() {}
 
-  /** One reported change with the union node that holds the new content (null for deletions). */
-  private record Item(Change change, Union.Node node) {}
+  /**
+   * One reported change: its kind, its path as raw bytes (one char per byte, as in {@link Ext4ToTar}) and the union
+   * node holding the new content (null for deletions).
+   */
+  private record Item(String rawPath, Change.Kind kind, Union.Node node) {
+    Item(Change change, Union.Node node) {
+      this(change.path(), change.kind(), node);
+    }
+
+    Change change() {
+      return new Change(PaxTarWriter.display(rawPath), kind);
+    }
+  }
 
   /** The changes of {@code top} (nearest first) against the union of {@code parentChain} (nearest first). */
   public static List<Change> changes(List<LayerView> top, List<LayerView> parentChain) throws IOException {
     List<Change> out = new ArrayList<>();
     for (Item i : compute(top, parentChain).items) {
-      out.add(i.change);
+      out.add(i.change());
     }
     return out;
   }
@@ -95,8 +105,8 @@ public final class LayerChanges {
     OutputStream buffered = new BufferedOutputStream(new Ext4ToTar.NonClosing(out), 1 << 16);
     LayerTarEmitter em = new LayerTarEmitter(buffered, false);
     for (Item i : r.items) {
-      String rel = i.change.path().substring(1);
-      if (i.change.kind() == Change.Kind.DELETE) {
+      String rel = i.rawPath.substring(1);
+      if (i.kind == Change.Kind.DELETE) {
         em.whiteout(rel, 0, 0, Instant.EPOCH);
       } else {
         Union.Contrib c = i.node.top();
@@ -127,8 +137,8 @@ public final class LayerChanges {
     Union o = new Union(parentChain);
     Result r = new Result(n);
     new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
-    r.items.sort((a, b) -> Arrays.compareUnsigned(a.change.path().getBytes(StandardCharsets.UTF_8),
-        b.change.path().getBytes(StandardCharsets.UTF_8)));
+    r.items.sort((a, b) -> Arrays.compareUnsigned(a.rawPath.getBytes(StandardCharsets.ISO_8859_1),
+        b.rawPath.getBytes(StandardCharsets.ISO_8859_1)));
     return r;
   }
 
@@ -148,7 +158,7 @@ public final class LayerChanges {
     /** Compares directory {@code path} (ending in a slash) of both trees, appending the changes below it. */
     void dir(String path, Union.Node nd, Union.Node od, int depth) throws IOException {
       if (depth > MAX_DEPTH) {
-        throw new Ext4Exception(path + ": directories nested deeper than " + MAX_DEPTH);
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
       }
       TreeMap<byte[], Union.Node> nc = n.children(nd, path);
       TreeMap<byte[], Union.Node> oc = od == null ? new TreeMap<>(Arrays::compareUnsigned) : o.children(od, path);
@@ -169,7 +179,7 @@ public final class LayerChanges {
         Union.Node oe = oc.get(name);
         boolean nx = ne != null && ne.exists();
         boolean ox = oe != null && oe.exists();
-        String p = path + new String(name, StandardCharsets.UTF_8);
+        String p = path + new String(name, StandardCharsets.ISO_8859_1);
         if (!nx && !ox) {
           continue;
         }
@@ -204,14 +214,14 @@ public final class LayerChanges {
 
     private void added(String path, Union.Node nd, int depth) throws IOException {
       if (depth > MAX_DEPTH) {
-        throw new Ext4Exception(path + ": directories nested deeper than " + MAX_DEPTH);
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
       }
       for (Map.Entry<byte[], Union.Node> e : n.children(nd, path).entrySet()) {
         Union.Node c = e.getValue();
         if (!c.exists()) {
           continue;
         }
-        String p = path + new String(e.getKey(), StandardCharsets.UTF_8);
+        String p = path + new String(e.getKey(), StandardCharsets.ISO_8859_1);
         items.add(new Item(new Change(p, Change.Kind.ADD), c));
         if (c.isDir()) {
           added(p + "/", c, depth + 1);

@@ -38,7 +38,10 @@ final class LayerTarEmitter {
     this.opaqueMarkers = opaqueMarkers;
   }
 
-  /** Writes the entry (or entries) for {@code ino} at relative path {@code path} (no leading or trailing slash). */
+  /**
+   * Writes the entry (or entries) for {@code ino} at relative path {@code path} (no leading or trailing slash; one
+   * char per name byte, see {@link io.lcowgd.ext4.DirEntry#rawString()}).
+   */
   void emit(String path, Ext4Reader image, Ext4Inode ino) throws IOException {
     if (ino.isWhiteout()) {
       whiteout(path, ino.uid(), ino.gid(), ino.mtime());
@@ -75,7 +78,7 @@ final class LayerTarEmitter {
       }
       case Ext4Inode.S_IFLNK:
         header(path, TarConstants.LF_SYMLINK, perm, ino, 0,
-            new String(image.readLink(ino), StandardCharsets.UTF_8), xattrs);
+            new String(image.readLink(ino), StandardCharsets.ISO_8859_1), xattrs);
         w.end();
         return;
       case Ext4Inode.S_IFCHR:
@@ -100,7 +103,7 @@ final class LayerTarEmitter {
       case Ext4Inode.S_IFSOCK:
         return;
       default:
-        throw new IOException("inode " + ino.number() + " at " + path + " has unknown file type 0"
+        throw new IOException("inode " + ino.number() + " at " + PaxTarWriter.display(path) + " has unknown file type 0"
             + Integer.toOctalString(ino.type()));
     }
   }

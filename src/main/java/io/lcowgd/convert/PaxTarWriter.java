@@ -33,19 +33,22 @@ final class PaxTarWriter implements java.io.Closeable {
     tar.setAddPaxHeadersForNonAsciiNames(false);
   }
 
-  /** Metadata of one entry; {@code mode} holds permission bits (type bits are added from {@code type}). */
+  /**
+   * Metadata of one entry; {@code mode} holds permission bits (type bits are added from {@code type}); {@code name}
+   * and {@code linkName} carry raw bytes, one char per byte (ISO-8859-1).
+   */
   record Header(String name, byte type, int mode, long uid, long gid, long size, Instant mtime, String linkName,
       int devMajor, int devMinor, Map<String, byte[]> xattrs) {}
 
   /** Writes the header (and PAX header if needed); for a regular file the caller then writes exactly size bytes. */
   OutputStream begin(Header h) throws IOException {
     ByteArrayOutputStream pax = new ByteArrayOutputStream();
-    byte[] nameBytes = h.name.getBytes(StandardCharsets.UTF_8);
+    byte[] nameBytes = h.name.getBytes(StandardCharsets.ISO_8859_1);
     if (nameBytes.length > 100 || !isAscii(h.name)) {
       record(pax, "path", nameBytes);
     }
     if (h.linkName != null) {
-      byte[] lb = h.linkName.getBytes(StandardCharsets.UTF_8);
+      byte[] lb = h.linkName.getBytes(StandardCharsets.ISO_8859_1);
       if (lb.length > 100 || !isAscii(h.linkName)) {
         record(pax, "linkpath", lb);
       }
@@ -180,6 +183,11 @@ final class PaxTarWriter implements java.io.Closeable {
     pax.write('\n');
   }
 
+  /** A raw-byte name (one char per byte) decoded as UTF-8, for error messages. */
+  static String display(String raw) {
+    return new String(raw.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+  }
+
   private static boolean isAscii(String s) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
@@ -200,7 +208,7 @@ final class PaxTarWriter implements java.io.Closeable {
   }
 
   private static String truncate(String s) {
-    if (s.getBytes(StandardCharsets.UTF_8).length <= 100 && isAscii(s)) {
+    if (s.length() <= 100 && isAscii(s)) {
       return s;
     }
     return ascii7(s.length() > 100 ? s.substring(0, 100) : s);

@@ -72,7 +72,7 @@ public final class TarToExt4 {
     private long entries;
     private String current = "(start of archive)";
 
-    Conversion(InputStream tar, FileChannel out, ConvertOptions options) {
+    Conversion(InputStream tar, FileChannel out, ConvertOptions options) throws IOException {
       this.in = TarInput.of(tar, READ_BUFFER);
       this.out = out;
       this.options = options;

@@ -84,7 +84,7 @@ final class Union {
     TreeMap<byte[], Node> out = new TreeMap<>(Arrays::compareUnsigned);
     for (Contrib c : dir.contribs) {
       if (!seen.add(new Seen(c.layer(), c.inode().number()))) {
-        throw new Ext4Exception(path + ": directory inode " + c.inode().number() + " of layer " + c.layer()
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": directory inode " + c.inode().number() + " of layer " + c.layer()
             + " is reachable twice (directory loop)");
       }
       LayerView v = chain.get(c.layer());
@@ -97,7 +97,7 @@ final class Union {
         try {
           ino = v.image().inode(e.inode());
         } catch (Ext4Exception ex) {
-          throw new Ext4Exception(path + e.name() + " (layer " + c.layer() + "): " + ex.getMessage(), ex);
+          throw new Ext4Exception(PaxTarWriter.display(path) + e.name() + " (layer " + c.layer() + "): " + ex.getMessage(), ex);
         }
         if (n == null) {
           n = new Node(e.rawName(), c.layer(), ino.isWhiteout());

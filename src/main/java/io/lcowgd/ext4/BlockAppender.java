@@ -16,6 +16,7 @@ final class BlockAppender {
   private final int blockSize;
   private final byte[] buf;
   private final ByteBuffer bufView;
+  private final byte[] zeros;
   /** Bytes buffered, starting at block {@link #bufStartBlock}. */
   private int fill;
   private long bufStartBlock;
@@ -25,6 +26,7 @@ final class BlockAppender {
     this.blockSize = blockSize;
     this.buf = new byte[bufferSize];
     this.bufView = ByteBuffer.wrap(buf);
+    this.zeros = new byte[blockSize];
     this.bufStartBlock = firstBlock;
   }
 
@@ -118,15 +120,36 @@ final class BlockAppender {
     return bufStartBlock + fill / blockSize;
   }
 
-  /** Writes out the buffered blocks. */
+  /**
+   * Writes out the buffered blocks. All-zero blocks are not written: the image file is new, so skipping them leaves
+   * holes that read as zeros (same filesystem content, less disk used for zero runs).
+   */
   void flush() throws IOException {
     alignFill();
-    long pos = bufStartBlock * blockSize;
-    bufView.clear().limit(fill);
-    while (bufView.hasRemaining()) {
-      pos += out.write(bufView, pos);
+    int blocks = fill / blockSize;
+    int i = 0;
+    while (i < blocks) {
+      while (i < blocks && isZero(i)) {
+        i++;
+      }
+      int runStart = i;
+      while (i < blocks && !isZero(i)) {
+        i++;
+      }
+      if (i > runStart) {
+        long pos = (bufStartBlock + runStart) * blockSize;
+        bufView.clear().position(runStart * blockSize).limit(i * blockSize);
+        while (bufView.hasRemaining()) {
+          pos += out.write(bufView, pos);
+        }
+      }
     }
-    bufStartBlock += fill / blockSize;
+    bufStartBlock += blocks;
     fill = 0;
+  }
+
+  private boolean isZero(int block) {
+    int off = block * blockSize;
+    return java.util.Arrays.mismatch(buf, off, off + blockSize, zeros, 0, blockSize) < 0;
   }
 }

@@ -10,6 +10,14 @@ public record DirEntry(byte[] rawName, long inode) {
   /** Orders entries bytewise (unsigned) by name, the order exports and listings use. */
   public static final Comparator<DirEntry> BY_NAME = (a, b) -> Arrays.compareUnsigned(a.rawName, b.rawName);
 
+  /**
+   * The name bytes as a string with one char per byte (ISO-8859-1), a lossless carrier for names that are not valid
+   * UTF-8; encode it back with ISO-8859-1 to get the raw bytes.
+   */
+  public String rawString() {
+    return new String(rawName, StandardCharsets.ISO_8859_1);
+  }
+
   /** The name decoded as UTF-8 (invalid sequences become U+FFFD). */
   public String name() {
     return new String(rawName, StandardCharsets.UTF_8);

@@ -110,14 +110,17 @@ public final class Ext4Inode {
     return mode & 07777;
   }
 
+  /** Whether this is a directory. */
   public boolean isDirectory() {
     return type() == S_IFDIR;
   }
 
+  /** Whether this is a regular file. */
   public boolean isRegular() {
     return type() == S_IFREG;
   }
 
+  /** Whether this is a symbolic link. */
   public boolean isSymlink() {
     return type() == S_IFLNK;
   }
@@ -177,14 +180,17 @@ public final class Ext4Inode {
     return blocks;
   }
 
+  /** Last access time (seconds and nanoseconds; epoch-extended). */
   public Instant atime() {
     return atime;
   }
 
+  /** Last status change time. */
   public Instant ctime() {
     return ctime;
   }
 
+  /** Last modification time. */
   public Instant mtime() {
     return mtime;
   }

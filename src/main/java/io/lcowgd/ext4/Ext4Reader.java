@@ -92,78 +92,8 @@ public final class Ext4Reader implements Closeable {
     if (groups > Integer.MAX_VALUE / 2) {
       throw new Ext4Exception("superblock: absurd group count " + groups);
     }
-    long[] itable = readGroupDescriptors(disk, sb, seed, (int) groups);
+    long[] itable = GroupTable.inodeTables(disk, sb, seed, (int) groups);
     return new Ext4Reader(disk, sb, seed, itable);
-  }
-
-  private static long[] readGroupDescriptors(DiskReader disk, Ext4Superblock sb, int seed, int groups)
-      throws IOException {
-    int bs = sb.blockSize();
-    int ds = sb.descSize();
-    int perBlock = bs / ds;
-    long gdtBlocks = (groups + perBlock - 1) / perBlock;
-    long[] itable = new long[groups];
-    byte[] block = new byte[bs];
-    boolean is64 = sb.hasIncompat(Ext4Features.INCOMPAT_64BIT);
-    long itableBlocks = (sb.inodesPerGroup() * sb.inodeSize() + bs - 1) / bs;
-    for (long gb = 0; gb < gdtBlocks; gb++) {
-      long loc = gdtBlockLocation(sb, gb, perBlock);
-      if (loc >= sb.blocksCount()) {
-        throw new Ext4Exception("group descriptor block " + gb + " at " + loc + " lies outside the filesystem");
-      }
-      disk.readFully(loc * bs, ByteBuffer.wrap(block));
-      for (int i = 0; i < perBlock; i++) {
-        long g = gb * perBlock + i;
-        if (g >= groups) {
-          break;
-        }
-        int off = i * ds;
-        if (sb.metadataCsum()) {
-          int crc = Crc32c.updateInt(seed, (int) g);
-          crc = Crc32c.update(crc, block, off, 0x1E);
-          crc = Crc32c.updateZeros(crc, 2);
-          crc = Crc32c.update(crc, block, off + 0x20, ds - 0x20);
-          int want = Ext4Inode.le16(block, off + 0x1E);
-          if ((crc & 0xFFFF) != want) {
-            throw new Ext4Exception("group descriptor " + g + ": checksum mismatch (stored 0x"
-                + Integer.toHexString(want) + ", computed 0x" + Integer.toHexString(crc & 0xFFFF) + ")");
-          }
-        }
-        long it = (Ext4Inode.le32(block, off + 0x08) & 0xFFFFFFFFL)
-            | (is64 ? (Ext4Inode.le32(block, off + 0x28) & 0xFFFFFFFFL) << 32 : 0);
-        if (it == 0 || it + itableBlocks > sb.blocksCount()) {
-          throw new Ext4Exception("group descriptor " + g + ": inode table at block " + it
-              + " lies outside the filesystem");
-        }
-        itable[(int) g] = it;
-      }
-    }
-    return itable;
-  }
-
-  private static long gdtBlockLocation(Ext4Superblock sb, long gb, int perBlock) {
-    long first = sb.firstDataBlock() + 1;
-    if (!sb.hasIncompat(Ext4Features.INCOMPAT_META_BG) || gb < sb.firstMetaBg()) {
-      return first + gb;
-    }
-    long g = gb * perBlock;
-    return sb.firstDataBlock() + g * sb.blocksPerGroup() + (hasSuperBackup(sb, g) ? 1 : 0);
-  }
-
-  private static boolean hasSuperBackup(Ext4Superblock sb, long g) {
-    if (g <= 1 || (sb.featureRoCompat() & 1) == 0) {
-      return true;
-    }
-    for (long p : new long[] {3, 5, 7}) {
-      long x = p;
-      while (x < g) {
-        x *= p;
-      }
-      if (x == g) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The decoded superblock. */
@@ -185,9 +115,7 @@ public final class Ext4Reader implements Closeable {
     if (number < 1 || number > sb.inodesCount()) {
       throw new Ext4Exception("inode number " + number + " out of range 1.." + sb.inodesCount());
     }
-    long idx = number - 1;
-    int group = (int) (idx / sb.inodesPerGroup());
-    long pos = inodeTable[group] * bs + (idx % sb.inodesPerGroup()) * sb.inodeSize();
+    long pos = inodeOffset(number);
     long blk = pos / bs;
     int slot = (int) (blk & (ITABLE_CACHE - 1));
     if (itableCacheBlock[slot] != blk) {
@@ -213,6 +141,13 @@ public final class Ext4Reader implements Closeable {
       throw new Ext4Exception("inode " + number + " has absurd size " + Long.toUnsignedString(ino.size()));
     }
     return ino;
+  }
+
+  /** Disk offset of inode {@code number} (which must be in range). */
+  long inodeOffset(long number) {
+    long idx = number - 1;
+    int group = (int) (idx / sb.inodesPerGroup());
+    return inodeTable[group] * bs + (idx % sb.inodesPerGroup()) * sb.inodeSize();
   }
 
   private void verifyInode(long number, byte[] raw) throws Ext4Exception {

@@ -127,9 +127,12 @@ public final class Ext4Writer {
   private byte[] uuid;
 
   /**
-   * Starts an image in {@code out}, which must be empty (or be truncated by the caller); the writer does not close it.
+   * Starts an image in {@code out}, which must be empty (zero regions are left as holes); the writer does not close it.
    */
-  public Ext4Writer(FileChannel out, Config config) {
+  public Ext4Writer(FileChannel out, Config config) throws IOException {
+    if (out.size() != 0) {
+      throw new IllegalArgumentException("the image file must be empty, it has " + out.size() + " bytes");
+    }
     this.out = out;
     this.config = config;
     this.maxBlocks = config.maxDiskSize() / BLOCK_SIZE;

@@ -9,15 +9,18 @@ import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.svm.VmLease;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * One mounted layer: the lease on its service VM, the attachments of its image and its parents' images, and the
  * union mount at {@code <root>/mnt/<id>}. Built by {@link #mount}; {@link #release} undoes everything in reverse.
  */
 final class LayerMount {
+  private static final String LOST_FOUND = "lost+found";
   private final String dir;
   private final VmLease lease;
   private final List<VmLease.Attachment> attachments;
@@ -51,8 +54,10 @@ final class LayerMount {
           writable ? AccessMode.READ_WRITE : AccessMode.READ_ONLY);
       atts.add(top);
       List<String> lowers = new ArrayList<>();
+      List<String> imageRoots = new ArrayList<>();
       if (!writable) {
         lowers.add(top.guestPath());
+        imageRoots.add(top.guestPath());
       }
       for (String pid : layer.parents()) {
         Layer p = store.layer(pid);
@@ -63,6 +68,7 @@ final class LayerMount {
         atts.add(a);
         if (p.kind() == LayerKind.IMAGE) {
           lowers.add(a.guestPath());
+          imageRoots.add(a.guestPath());
         } else if (Files.isDirectory(Path.of(a.guestPath(), "upper"))) {
           // A sandbox contributes its changes (upper/, whiteouts and opaque dirs included), never its root.
           lowers.add(a.guestPath() + "/upper");
@@ -72,6 +78,9 @@ final class LayerMount {
       UnionSpec spec = writable
           ? UnionSpec.writable(target, lowers, top.guestPath() + "/upper", top.guestPath() + "/work")
           : UnionSpec.readOnly(target, lowers);
+      if (onlyEmptyLostFound(lowers, imageRoots)) {
+        spec = spec.hiding(List.of(LOST_FOUND));
+      }
       VmLease.UnionMount union = lease.mountUnion(spec);
       return new LayerMount(target, lease, atts, union);
     } catch (IOException | RuntimeException e) {
@@ -81,6 +90,32 @@ final class LayerMount {
       }
       throw e;
     }
+  }
+
+  /**
+   * Whether the only {@code lost+found} entries in the union are empty directories at the roots of image layers
+   * (the writer, like mke2fs, makes one): those are an artefact of ext4, not layer content, and are hidden so the
+   * container's root matches the layer tars (docker export, docker cp). A non-empty one, or one in a sandbox's
+   * {@code upper/}, is content and stays visible.
+   */
+  private static boolean onlyEmptyLostFound(List<String> lowers, List<String> imageRoots) throws IOException {
+    boolean any = false;
+    for (String l : lowers) {
+      Path lf = Path.of(l, LOST_FOUND);
+      if (!Files.exists(lf, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      if (!imageRoots.contains(l) || !Files.isDirectory(lf, LinkOption.NOFOLLOW_LINKS)) {
+        return false;
+      }
+      try (Stream<Path> s = Files.list(lf)) {
+        if (s.findAny().isPresent()) {
+          return false;
+        }
+      }
+      any = true;
+    }
+    return any;
   }
 
   /** Unmounts the union, detaches every image and drops the VM lease; failures are collected, not dropped. */

@@ -9,7 +9,6 @@ import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.ext4.KernelImages;
 import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -129,6 +128,24 @@ class Ext4ToTarTest {
       }
       return out;
     }
+  }
+
+  @Test
+  void namesThatAreNotUtf8ComeOutByteExact() throws IOException {
+    Path img = KernelImages.build(tmp.resolve("n.img"), 16, List.of(), r -> {
+      Files.createDirectories(r.resolve("dir"));
+      Posix.run("bash", "-c", "cd " + r + "/dir && printf latin > \"$(printf 'caf\\351')\" && ln -s \"$(printf 'caf\\351')\""
+          + " \"$(printf 'l\\377nk')\" && ln \"$(printf 'caf\\351')\" hard");
+    });
+    Path tar = tmp.resolve("n.tar");
+    try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img)); java.io.OutputStream o = Files.newOutputStream(tar)) {
+      Ext4ToTar.export(r, ExportMode.LAYER, o);
+    }
+    Path x = Files.createDirectory(tmp.resolve("x"));
+    Posix.run("tar", "-xf", tar.toString(), "-C", x.toString());
+    Posix.run("bash", "-c", "cd " + x + "/dir && test \"$(cat \"$(printf 'caf\\351')\")\" = latin"
+        + " && test \"$(readlink \"$(printf 'l\\377nk')\")\" = \"$(printf 'caf\\351')\""
+        + " && test \"$(stat -c %h hard)\" = 2");
   }
 
   @Test

@@ -89,6 +89,59 @@ class RoundTripTest {
     roundTrip(allEntryKinds(), "all entry kinds");
   }
 
+  /**
+   * The writer's tars whose entries override each other (duplicates, a directory replaced by a file, hard links to
+   * replaced files): extracting our export with GNU tar must give what extracting the original tar gives.
+   */
+  @Test
+  void overridingTarsExportLikeGnuTarExtractsThem() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(io.lcowgd.ext4.Posix.isRoot(), "GNU tar --same-owner needs root");
+    byte[] big1 = new byte[600_000];
+    byte[] big2 = new byte[300_000];
+    new Random(1).nextBytes(big1);
+    new Random(2).nextBytes(big2);
+    byte[] dups = TarFixtures.builder()
+        .file("dup", big1)
+        .hardlink("keeps-old", "dup")
+        .file("dup", big2)
+        .file("dup2", "first")
+        .file("dup2", "second", e -> e.setMode(0100600))
+        .file("f2d", "file")
+        .dir("f2d")
+        .file("f2d/child", "c")
+        .dir("d", e -> e.setMode(040700))
+        .dir("d", e -> e.setMode(040750))
+        .symlink("sym", "dup")
+        .hardlink("sym-hard", "sym")
+        .file("sym", "now a file")
+        .fifo("x")
+        .symlink("x", "dup2")
+        .toBytes();
+    byte[] replaced = TarFixtures.builder()
+        .dir("d")
+        .file("d/a", "a")
+        .dir("d/sub")
+        .file("d/sub/b", "b")
+        .hardlink("outside", "d/sub/b")
+        .file("d", "now a file")
+        .toBytes();
+    int n = 0;
+    for (byte[] in : List.of(dups, replaced)) {
+      Path inTar = java.nio.file.Files.write(tmp.resolve("in" + n + ".tar"), in);
+      Path outTar = java.nio.file.Files.write(tmp.resolve("out" + n + ".tar"), exportOf(in, 1));
+      Path a = tmp.resolve("a" + n);
+      Path b = tmp.resolve("b" + n);
+      for (Path[] pair : new Path[][] {{inTar, a}, {outTar, b}}) {
+        java.nio.file.Files.createDirectories(pair[1]);
+        io.lcowgd.ext4.Posix.run("tar", "-x", "--recursive-unlink", "--xattrs", "--xattrs-include=*", "--same-owner",
+            "--numeric-owner", "--same-permissions", "-f", pair[0].toString(), "-C", pair[1].toString());
+      }
+      assertEquals(LayerChangesTest.normalize(io.lcowgd.ext4.TreeSnapshot.ofMount(a)),
+          LayerChangesTest.normalize(io.lcowgd.ext4.TreeSnapshot.ofMount(b)), "tar " + n);
+      n++;
+    }
+  }
+
   static Stream<Long> seeds() {
     return IntStream.range(0, 24).mapToObj(i -> 1000L + i * 7919L);
   }

@@ -108,7 +108,7 @@ class Ext4ReaderFuzzTest {
       for (int im = 0; im < images.size(); im++) {
         byte[] base = images.get(im);
         List<long[]> ranges = new ArrayList<>();
-        walk(new MemDisk(base, ranges)); // must succeed on the unmutated image
+        walk(new MemDisk(base, ranges), ranges); // must succeed on the unmutated image
         for (int c = 0; c < CASES_PER_IMAGE; c++) {
           if (System.nanoTime() - start > BUDGET_NANOS) {
             break;
@@ -124,7 +124,7 @@ class Ext4ReaderFuzzTest {
           byte[] img = m;
           Future<Throwable> f = ex.submit(() -> {
             try {
-              walk(new MemDisk(img, null));
+              walk(new MemDisk(img, null), null);
               return null;
             } catch (Throwable t) {
               return t;
@@ -178,22 +178,31 @@ class Ext4ReaderFuzzTest {
     return Files.readAllBytes(img);
   }
 
-  /** Walks everything the reader offers and exports the image to a capped sink. */
-  static void walk(DiskReader disk) throws IOException {
+  /**
+   * Walks everything the reader offers and exports the image to a capped sink; with {@code inodeRanges}, also records
+   * the on-disk range of every inode reached (inode-table reads are cached per block, so the disk alone cannot tell).
+   */
+  static void walk(DiskReader disk, List<long[]> inodeRanges) throws IOException {
     try (Ext4Reader r = Ext4Reader.open(disk)) {
       Set<Long> seen = new HashSet<>();
-      walkDir(r, r.root(), seen, 0);
+      walkDir(r, r.root(), seen, 0, inodeRanges);
       Ext4ToTar.export(r, ExportMode.LAYER, new CappedSink());
       Ext4ToTar.export(r, ExportMode.SANDBOX, new CappedSink());
     }
   }
 
-  private static void walkDir(Ext4Reader r, Ext4Inode dir, Set<Long> seen, int depth) throws IOException {
+  private static void walkDir(Ext4Reader r, Ext4Inode dir, Set<Long> seen, int depth, List<long[]> inodeRanges)
+      throws IOException {
     if (!seen.add(dir.number()) || depth > 100) {
       return;
     }
     for (DirEntry e : r.list(dir)) {
       Ext4Inode i = r.inode(e.inode());
+      if (inodeRanges != null) {
+        for (int w = 0; w < 4; w++) {
+          inodeRanges.add(new long[] {r.inodeOffset(i.number()), r.superblock().inodeSize()});
+        }
+      }
       r.xattrs(i);
       if (i.isSymlink()) {
         r.readLink(i);
@@ -203,7 +212,7 @@ class Ext4ReaderFuzzTest {
           r.copyData(i, new CappedSink());
         }
       } else if (i.isDirectory()) {
-        walkDir(r, i, seen, depth + 1);
+        walkDir(r, i, seen, depth + 1, inodeRanges);
       }
     }
   }

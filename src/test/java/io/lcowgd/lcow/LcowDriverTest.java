@@ -214,6 +214,7 @@ class LcowDriverTest extends GraphDriverContract {
     Path dir = Path.of(driver.get("L1", ""));
     try {
       assertEquals("xy", Files.readString(dir.resolve("d/b")));
+      assertEquals(List.of("a", "d"), rawList(dir), "the image's empty ext4 lost+found is hidden");
       assertThrows(IOException.class, () -> Files.writeString(dir.resolve("new"), "x"), "image layers are read-only");
     } finally {
       driver.put("L1");
@@ -304,5 +305,38 @@ class LcowDriverTest extends GraphDriverContract {
     Path b2 = Path.of(driver.get("b", ""));
     assertEquals("from a", Files.readString(b2.resolve("f")));
     driver.put("b");
+  }
+
+  private static List<String> rawList(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void lostFoundIsHiddenWhenEmptyAndShownWhenItIsContent() throws IOException {
+    Path src = Files.createDirectories(state.resolve("src"));
+    Files.writeString(src.resolve("f"), "1");
+    driver.create("L1", "", "", null);
+    driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "f")));
+    driver.createReadWrite("c", "L1", "", null);
+    Path c = Path.of(driver.get("c", ""));
+    try {
+      assertEquals(List.of("f"), rawList(c), "no lost+found in a container over an image layer");
+      Files.createDirectory(c.resolve("lost+found")); // the container may make one: it is content
+      assertEquals(List.of("f", "lost+found"), rawList(c));
+    } finally {
+      driver.put("c");
+    }
+    Path src2 = Files.createDirectories(state.resolve("src2/lost+found"));
+    Files.writeString(src2.resolve("kept"), "x");
+    driver.create("L2", "L1", "", null);
+    driver.applyDiff("L2", "L1", new java.io.ByteArrayInputStream(tarOf(src2.getParent(), "lost+found")));
+    Path l2 = Path.of(driver.get("L2", ""));
+    try {
+      assertEquals("x", Files.readString(l2.resolve("lost+found/kept")), "a layer's own lost+found is shown");
+    } finally {
+      driver.put("L2");
+    }
   }
 }

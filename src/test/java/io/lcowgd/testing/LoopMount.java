@@ -52,7 +52,14 @@ public final class LoopMount implements AutoCloseable {
     closed = true;
     try {
       E2fsck.Procs.check(List.of("umount", mountPoint.toString()));
-      E2fsck.Procs.check(List.of("losetup", "-d", device));
+      // The kernel may already have released the device (autoclear); only detach it if it is still ours.
+      Path backing = Path.of("/sys/block", Path.of(device).getFileName().toString(), "loop", "backing_file");
+      if (Files.exists(backing)) {
+        E2fsck.Result r = E2fsck.Procs.run(List.of("losetup", "-d", device), 60);
+        if (r.exitCode() != 0 && Files.exists(backing)) {
+          throw new IOException("losetup -d " + device + " failed: " + r.output().strip());
+        }
+      }
       Files.deleteIfExists(mountPoint);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -39,6 +39,7 @@ public final class TarFixtures {
   public static final class Builder {
     private final OutputStream sink;
     private final TarArchiveOutputStream tos;
+    private boolean nanoTimes = true;
 
     Builder(OutputStream sink) {
       this.sink = sink;
@@ -48,11 +49,21 @@ public final class TarFixtures {
       tos.setAddPaxHeadersForNonAsciiNames(true);
     }
 
-    private static TarArchiveEntry base(String name, byte type, int mode) {
+    /** Whether entries get a PAX mtime with nanoseconds (default) or whole seconds only (no PAX header). */
+    public Builder nanoTimes(boolean on) {
+      nanoTimes = on;
+      return this;
+    }
+
+    private TarArchiveEntry base(String name, byte type, int mode) {
       TarArchiveEntry e = new TarArchiveEntry(name, type, true);
       e.setMode(mode);
-      e.setLastModifiedTime(FileTime.from(T0));
-      e.addPaxHeader("mtime", T0.getEpochSecond() + "." + String.format("%09d", T0.getNano()));
+      if (nanoTimes) {
+        e.setLastModifiedTime(FileTime.from(T0));
+        e.addPaxHeader("mtime", T0.getEpochSecond() + "." + String.format("%09d", T0.getNano()));
+      } else {
+        e.setModTime(T0.getEpochSecond() * 1000);
+      }
       return e;
     }
 

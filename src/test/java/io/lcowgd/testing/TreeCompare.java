@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
+import java.util.zip.CRC32C;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,40 +18,56 @@ import java.util.stream.Stream;
 
 /**
  * Compares two directory trees entry by entry: names, types, permission bits, owners, mtimes (ns), sizes and
- * contents (SHA-256) of regular files, symlink targets, device numbers, link counts and extended attributes.
+ * contents (CRC-32C) of regular files, symlink targets, device numbers, link counts and extended attributes.
  * Directory sizes and atimes/ctimes are not compared.
  */
 public final class TreeCompare {
   private TreeCompare() {}
 
   /** What to leave out of a comparison. */
-  public record Options(Set<String> ignorePaths, Set<String> ignoreMtime, boolean compareDirNlink) {
+  public record Options(Set<String> ignorePaths, Set<String> ignoreMtime, boolean compareDirNlink, int contentEvery) {
     /** Ignore {@code lost+found} at the top (the writer always creates it), compare everything else. */
     public static Options defaults() {
-      return new Options(Set.of("lost+found"), Set.of(), true);
+      return new Options(Set.of("lost+found"), Set.of(), true, 1);
     }
 
     public Options ignoringMtimeOf(Set<String> paths) {
-      return new Options(ignorePaths, paths, compareDirNlink);
+      return new Options(ignorePaths, paths, compareDirNlink, contentEvery);
     }
 
     public Options ignoring(Set<String> paths) {
-      return new Options(paths, ignoreMtime, compareDirNlink);
+      return new Options(paths, ignoreMtime, compareDirNlink, contentEvery);
+    }
+
+    /**
+     * Compares the contents of only every n-th regular file (in path order; sizes are always compared): reading
+     * 100k tiny files through a loop device costs ~0.2 ms each.
+     */
+    public Options contentOfEvery(int n) {
+      return new Options(ignorePaths, ignoreMtime, compareDirNlink, n);
     }
   }
 
   /** One line per entry, keyed by relative path ({@code ""} for the root). */
   public static SortedMap<String, String> describe(Path root, Options opt) throws IOException {
     SortedMap<String, String> out = new TreeMap<>();
-    Map<String, String> mtimes = nanoMtimes(root);
+    List<Path> paths = new ArrayList<>();
     try (Stream<Path> s = Files.walk(root)) {
       for (Path p : (Iterable<Path>) s::iterator) {
-        String rel = root.relativize(p).toString();
-        if (isIgnored(rel, opt.ignorePaths())) {
-          continue;
+        if (!isIgnored(root.relativize(p).toString(), opt.ignorePaths())) {
+          paths.add(p);
         }
-        out.put(rel, describeOne(p, rel, opt, mtimes.get(rel)));
       }
+    }
+    // Visit in inode order: on an image that is also data order, so reads stay sequential (fast on loop devices).
+    Map<Path, Long> ino = new java.util.HashMap<>();
+    for (Path p : paths) {
+      ino.put(p, (Long) Files.getAttribute(p, "unix:ino", NOFOLLOW_LINKS));
+    }
+    paths.sort(java.util.Comparator.comparing(ino::get));
+    for (Path p : paths) {
+      String rel = root.relativize(p).toString();
+      out.put(rel, describeOne(p, rel, opt, Xattrs.mtimeNanos(p)));
     }
     return out;
   }
@@ -63,24 +79,6 @@ public final class TreeCompare {
       }
     }
     return false;
-  }
-
-  /** mtimes with full nanoseconds (the JDK rounds to 100 ns), from GNU find. */
-  private static Map<String, String> nanoMtimes(Path root) throws IOException {
-    Map<String, String> m = new java.util.HashMap<>();
-    try {
-      String out = E2fsck.Procs.check(java.util.List.of("find", root.toString(), "-printf", "%P\\t%T@\\n"));
-      for (String line : out.split("\n")) {
-        int tab = line.lastIndexOf('\t');
-        if (tab >= 0) {
-          m.put(line.substring(0, tab), line.substring(tab + 1));
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
-    return m;
   }
 
   private static String describeOne(Path p, String rel, Options opt, String nanoMtime) throws IOException {
@@ -107,7 +105,12 @@ public final class TreeCompare {
       sb.append(" nlink=").append(nlink);
     }
     switch (type) {
-      case 0x8000 -> sb.append(" size=").append(a.get("size")).append(" sha256=").append(sha256(p));
+      case 0x8000 -> {
+        sb.append(" size=").append(a.get("size"));
+        if (opt.contentEvery() <= 1 || Math.floorMod(rel.hashCode(), opt.contentEvery()) == 0) {
+          sb.append(" crc32c=").append(crc(p));
+        }
+      }
       case 0xA000 -> sb.append(" target=").append(Files.readSymbolicLink(p));
       case 0x2000, 0x6000 -> {
         long rdev = (Long) a.get("rdev");
@@ -129,17 +132,15 @@ public final class TreeCompare {
     return ((dev >>> 12) & 0xFFFFFF00L) | (dev & 0xFF);
   }
 
-  private static String sha256(Path p) throws IOException {
+  private static String crc(Path p) throws IOException {
+    CRC32C c = new CRC32C();
     try (InputStream in = Files.newInputStream(p)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
       byte[] buf = new byte[1 << 16];
       for (int n; (n = in.read(buf)) > 0; ) {
-        md.update(buf, 0, n);
+        c.update(buf, 0, n);
       }
-      return HexFormat.of().formatHex(md.digest());
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
+    return Long.toHexString(c.getValue());
   }
 
   /** The differences between two descriptions, one line each; empty if equal. */

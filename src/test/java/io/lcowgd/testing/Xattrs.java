@@ -20,6 +20,19 @@ public final class Xattrs {
     long lgetxattr(String path, String name, byte[] value, long size);
 
     int lsetxattr(String path, String name, byte[] value, long size, int flags);
+
+    int statx(int dirfd, String path, int flags, int mask, byte[] buf);
+  }
+
+  /** The mtime of {@code p} (not following symlinks) with full nanoseconds, as "seconds.nanoseconds". */
+  public static String mtimeNanos(Path p) throws IOException {
+    byte[] buf = new byte[256];
+    // AT_FDCWD, AT_SYMLINK_NOFOLLOW, STATX_MTIME; struct statx: stx_mtime at 0x70 {s64 tv_sec; u32 tv_nsec}.
+    if (LibC.INSTANCE.statx(-100, p.toString(), 0x100, 0x40, buf) != 0) {
+      throw new IOException("statx failed on " + p + ": errno " + Native.getLastError());
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.nativeOrder());
+    return b.getLong(0x70) + "." + String.format("%09d", b.getInt(0x78));
   }
 
   /** Sets one extended attribute on {@code p} (not following symlinks). */

@@ -34,7 +34,8 @@ final class HostVm implements Vm {
   private boolean terminated;
   private final Map<String, LoopDevice> attached = new LinkedHashMap<>();
   private final Map<String, SharedMounts.Key> linked = new LinkedHashMap<>();
-  private final List<String> unions = new ArrayList<>();
+  private final Map<String, Path> unions = new LinkedHashMap<>(); // target -> its mask directory or null
+  private long maskCounter;
 
   HostVm(String id, Path dir, String emptyLower, String readWriteMountData, SharedMounts shared,
       Runnable onTerminated) {
@@ -127,7 +128,17 @@ final class HostVm implements Vm {
   public void mountUnion(UnionSpec spec) throws IOException {
     Path target = Path.of(spec.target());
     Files.createDirectories(target);
+    Path mask = null;
     try {
+      if (!spec.hidden().isEmpty()) {
+        // The topmost lower: a directory of whiteouts (0/0 character devices) masking those names in every layer.
+        mask = dir.resolve("h" + (++maskCounter));
+        makeMask(mask, spec.hidden(), spec.lowers().isEmpty() ? null : Path.of(spec.lowers().get(0)));
+        List<String> lowers = new ArrayList<>();
+        lowers.add(mask.toString());
+        lowers.addAll(spec.lowers());
+        spec = new UnionSpec(spec.target(), lowers, spec.upper(), spec.work(), List.of());
+      }
       if (!spec.writable() && spec.lowers().size() == 1) {
         // One read-only layer (FROM scratch): a bind mount, as the original did (moby PR#36052).
         Sys.mount(spec.lowers().get(0), spec.target(), null, LibC.MS_BIND, null);
@@ -155,25 +166,59 @@ final class HostVm implements Vm {
       }
     } catch (IOException | IllegalArgumentException e) {
       deleteDir(target);
+      deleteMask(mask);
       throw new IOException("union mount " + spec.target() + " (" + spec.lowers().size() + " lower layers) in service VM "
           + id + ": " + e.getMessage(), e);
     }
-    unions.add(spec.target());
+    unions.put(spec.target(), mask);
+  }
+
+  /** Makes {@code mask} with a whiteout per name; its own mode and owner copy {@code like}'s (the root's look). */
+  private static void makeMask(Path mask, List<String> names, Path like) throws IOException {
+    Files.createDirectory(mask, DIR_0755);
+    Files.setPosixFilePermissions(mask, PosixFilePermissions.fromString("rwxr-xr-x"));
+    for (String n : names) {
+      try {
+        LibC.INSTANCE.mknod(mask.resolve(n).toString(), 0020000, 0);
+      } catch (com.sun.jna.LastErrorException e) {
+        throw Sys.error("mknod whiteout " + mask.resolve(n), e);
+      }
+    }
+    if (like != null) {
+      Files.setPosixFilePermissions(mask, Files.getPosixFilePermissions(like));
+      Files.setOwner(mask, Files.getOwner(like));
+    }
+  }
+
+  private static void deleteMask(Path mask) {
+    if (mask == null) {
+      return;
+    }
+    try (var ds = Files.newDirectoryStream(mask)) {
+      for (Path p : ds) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // left for the run directory's clean-up
+    }
+    deleteDir(mask);
   }
 
   @Override
   public void unmountUnion(String target) throws IOException {
-    if (!unions.remove(target)) {
+    if (!unions.containsKey(target)) {
       throw new IOException("unmount " + target + ": no union mount there in service VM " + id);
     }
+    Path mask = unions.remove(target);
     unmount(target);
     deleteDir(Path.of(target));
+    deleteMask(mask);
   }
 
   @Override
   public void terminate() throws IOException {
     IOException failure = null;
-    for (String u : new ArrayList<>(unions)) {
+    for (String u : new ArrayList<>(unions.keySet())) {
       try {
         unmountUnion(u);
       } catch (IOException e) {
@@ -206,7 +251,7 @@ final class HostVm implements Vm {
       lowers.add(rel(vmDir, l));
     }
     return new UnionSpec(s.target(), lowers, s.upper() == null ? null : rel(vmDir, s.upper()),
-        s.work() == null ? null : rel(vmDir, s.work()));
+        s.work() == null ? null : rel(vmDir, s.work()), s.hidden());
   }
 
   private static String rel(Path vmDir, String p) {

@@ -88,7 +88,7 @@ class HostBackendTest {
         atts.add(a);
         lowers.add(a.guestPath());
       }
-      UnionSpec spec = UnionSpec.readOnly(target.toString(), lowers);
+      UnionSpec spec = UnionSpec.readOnly(target.toString(), lowers).hiding(List.of("lost+found"));
       int absolute = OverlayOptions.of(spec).length();
       Path vmDir = Path.of(lowers.get(0)).getParent();
       int relative = OverlayOptions.of(HostVm.relativeTo(vmDir, spec)).length();
@@ -98,6 +98,8 @@ class HostBackendTest {
       try (VmLease.UnionMount u = lease.mountUnion(spec)) {
         assertEquals(target.toString(), u.target());
         assertEquals("L" + (n - 1), Files.readString(target.resolve("top-id")));
+        assertFalse(Files.exists(target.resolve("lost+found")), "masked by the whiteout lower");
+        assertTrue(Files.exists(Path.of(lowers.get(0), "lost+found")));
         for (int i = 0; i < n; i++) {
           assertEquals("L" + i, Files.readString(target.resolve("layer-" + i + "/id")));
         }
