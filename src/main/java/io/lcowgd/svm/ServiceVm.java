@@ -58,8 +58,20 @@ final class ServiceVm {
     return id;
   }
 
+  Vm vm() {
+    return vm;
+  }
+
   synchronized boolean alive() {
     return alive;
+  }
+
+  /**
+   * Whether the backend still reports the VM running (e.g. its guest process lives). Lock-free, so it never waits
+   * for an operation in flight on this VM.
+   */
+  boolean running() {
+    return vm.alive();
   }
 
   private void checkAlive(String op) throws IOException {

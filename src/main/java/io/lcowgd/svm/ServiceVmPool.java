@@ -115,6 +115,11 @@ public final class ServiceVmPool {
         // The starter removed the entry when the start failed, so this caller's reference is gone with it.
         throw ex;
       }
+      if (!svm.running()) {
+        // The VM died (e.g. its guest process was killed): drop it from the map and start a fresh one.
+        forceStop(key);
+        continue;
+      }
       return new VmLease(this, e, svm);
     }
   }

@@ -29,6 +29,14 @@ public interface Vm {
   /** Removes the union mount at {@code target}. */
   void unmountUnion(String target) throws IOException;
 
+  /**
+   * Whether the VM is still running; the pool replaces a VM that reports {@code false} on the next acquire.
+   * Default: always (an in-process backend cannot die on its own).
+   */
+  default boolean alive() {
+    return true;
+  }
+
   /** Stops the VM, undoing every union mount and attachment still present. */
   void terminate() throws IOException;
 }

@@ -26,6 +26,14 @@ public final class VmLease implements AutoCloseable {
     return svm.id();
   }
 
+  /**
+   * The backend's VM behind this lease, for backend-specific operations (e.g. a UML guest's tar export); callers
+   * must not use it after closing the lease.
+   */
+  public Vm vm() {
+    return svm.vm();
+  }
+
   /** Attaches {@code hostPath}'s payload (once per VM; later calls add a reference) and returns the lease. */
   public Attachment attach(Path hostPath, PayloadRange range, AccessMode mode) throws IOException {
     checkOpen();

@@ -44,7 +44,7 @@ public final class UmlVm implements Vm {
   private final Map<String, Disk> disks = new HashMap<>();
   private final Set<String> unions = new LinkedHashSet<>();
   private final long bootMillis;
-  private boolean terminated;
+  private volatile boolean terminated;
 
   private UmlVm(String id, String umid, Path runDir, Process process, GuestAgent agent, UmlOptions options,
       long bootMillis) {
@@ -124,7 +124,8 @@ public final class UmlVm implements Vm {
     return bootMillis;
   }
 
-  /** Whether the UML process is still running. */
+  /** Whether the UML process is still running and was not terminated. */
+  @Override
   public boolean alive() {
     return process.isAlive() && !terminated;
   }
@@ -328,7 +329,10 @@ public final class UmlVm implements Vm {
     }
     List<String> cmd = new ArrayList<>(List.of("uml_mconsole", mconsole.toString()));
     cmd.addAll(List.of(args));
-    return exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id).strip();
+    // uml_mconsole first looks for the name under ~/.uml and prints warnings; the reply is its last line.
+    String out = exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id).strip();
+    int nl = out.lastIndexOf('\n');
+    return nl < 0 ? out : out.substring(nl + 1);
   }
 
   private static String exec(List<String> cmd, String what) throws IOException {
