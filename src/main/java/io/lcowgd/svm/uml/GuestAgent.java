@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  * The host side of the guest agent's protocol (see {@code scripts/build-uvm}): one request at a time, each a single
  * line under {@value #MAX_REQUEST} bytes (the UML tty input stall, utility-vms.md U1), answered on the control line
  * with {@code R <rc> <n1> <n2>\n}; streamed output arrives on a separate data line and is copied to the caller's
- * sink in bounded chunks, never buffered whole.
+ * sink in bounded chunks, never buffered whole; its end is a random marker the host appends (see {@link #stream}).
  *
  * <p>The three channels are host FIFOs the UML process was given as {@code ssl1=fd:3,fd:4 ssl2=null,fd:5}; the host
  * opens them read-write so neither side blocks in {@code open}. A reader thread per channel feeds bounded queues,
@@ -31,6 +31,8 @@ final class GuestAgent implements AutoCloseable {
 
   private static final byte[] EOF = new byte[0];
   private static final int CHUNK = 64 * 1024;
+  private static final int MARKER = 32;
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
   /** A finished command: exit status, stdout (or the streamed byte count in {@code streamed}) and stderr. */
   record Result(int status, byte[] stdout, long streamed, byte[] stderr) {
@@ -47,6 +49,7 @@ final class GuestAgent implements AutoCloseable {
   private final FileChannel toGuest;
   private final FileChannel control;
   private final FileChannel data;
+  private final FileChannel dataWriter;
   private final BlockingQueue<byte[]> controlChunks = new ArrayBlockingQueue<>(64);
   private final BlockingQueue<byte[]> dataChunks = new ArrayBlockingQueue<>(16);
   private final Supplier<String> deathNote;
@@ -64,6 +67,8 @@ final class GuestAgent implements AutoCloseable {
     this.toGuest = FileChannel.open(in, StandardOpenOption.READ, StandardOpenOption.WRITE);
     this.control = FileChannel.open(out, StandardOpenOption.READ, StandardOpenOption.WRITE);
     this.data = FileChannel.open(dataOut, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    // A second descriptor: a FileChannel serialises read and write, and the reader thread blocks in read.
+    this.dataWriter = FileChannel.open(dataOut, StandardOpenOption.WRITE);
     startReader(control, controlChunks, "ctl");
     startReader(data, dataChunks, "data");
   }
@@ -117,31 +122,70 @@ final class GuestAgent implements AutoCloseable {
     return new Result((int) r[0], out, out.length, err);
   }
 
-  /** Runs {@code command} in the guest and copies its stdout, as it arrives, to {@code sink}. */
+  /**
+   * Runs {@code command} in the guest and copies its stdout, as it arrives, to {@code sink}. The guest drains its
+   * data line before it answers on the control line, so once the answer is in, every byte of the stream is in the
+   * data FIFO; the host then appends a random end marker of its own to that FIFO and copies up to the marker.
+   */
   Result stream(String command, OutputStream sink, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     send('S', command);
     long copied = 0;
     long[] r = null;
-    while (r == null || copied < r[1]) {
+    byte[] marker = null;
+    byte[] hold = new byte[0];
+    while (true) {
       if (r == null && (pendingPos < pending.length || !controlChunks.isEmpty())) {
         r = readResult(deadline, command);
+        marker = new byte[MARKER];
+        RANDOM.nextBytes(marker);
+        ByteBuffer m = ByteBuffer.wrap(marker);
+        while (m.hasRemaining()) {
+          dataWriter.write(m);
+        }
         continue;
       }
       byte[] chunk = poll(dataChunks, Math.min(50_000_000L, remaining(deadline, command)));
       if (chunk == EOF) {
         throw gone("stream '" + abbrev(command) + "'");
       }
-      if (chunk != null) {
-        if (r != null && copied + chunk.length > r[1]) {
-          throw new IOException("service VM " + name + ": more streamed data than announced for '" + abbrev(command) + "'");
-        }
-        sink.write(chunk);
-        copied += chunk.length;
+      if (chunk == null) {
+        continue;
       }
+      byte[] buf = new byte[hold.length + chunk.length];
+      System.arraycopy(hold, 0, buf, 0, hold.length);
+      System.arraycopy(chunk, 0, buf, hold.length, chunk.length);
+      if (marker != null) {
+        int at = indexOf(buf, marker);
+        if (at >= 0) {
+          if (at + marker.length != buf.length) {
+            throw new IOException("service VM " + name + ": data after the end of the stream of '" + abbrev(command) + "'");
+          }
+          sink.write(buf, 0, at);
+          copied += at;
+          break;
+        }
+      }
+      int keep = Math.min(buf.length, MARKER - 1);
+      sink.write(buf, 0, buf.length - keep);
+      copied += buf.length - keep;
+      hold = java.util.Arrays.copyOfRange(buf, buf.length - keep, buf.length);
     }
     byte[] err = readControlBytes((int) r[2], deadline, command);
     return new Result((int) r[0], new byte[0], copied, err);
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   private void send(char kind, String command) throws IOException {
@@ -248,7 +292,7 @@ final class GuestAgent implements AutoCloseable {
   public void close() throws IOException {
     closed = true;
     IOException first = null;
-    for (FileChannel ch : new FileChannel[] {toGuest, control, data}) {
+    for (FileChannel ch : new FileChannel[] {toGuest, control, data, dataWriter}) {
       try {
         ch.close();
       } catch (IOException e) {

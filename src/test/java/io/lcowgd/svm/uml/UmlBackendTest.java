@@ -172,6 +172,14 @@ class UmlBackendTest {
     assertEquals(20L << 20, n);
     assertEquals(n, sink.count);
     assertEquals("after\n", vm.run("echo after"), "the channel still works after a bulk stream");
+    // Binary data with every byte value arrives unchanged (raw tty, no output processing).
+    String guestSum = vm.run("head -c 3000000 /dev/urandom > /tmp/r && sha256sum /tmp/r").split(" ")[0];
+    ByteArrayOutputStream got = new ByteArrayOutputStream();
+    assertEquals(3_000_000, vm.stream("cat /tmp/r", got));
+    byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(got.toByteArray());
+    assertEquals(guestSum, java.util.HexFormat.of().formatHex(digest));
+    IOException e = assertThrows(IOException.class, () -> vm.stream("echo partial; exit 4", new CountingSink()));
+    assertTrue(e.getMessage().contains("status 4 after 8 bytes"), e.getMessage());
   }
 
   @ParameterizedTest
