@@ -20,6 +20,9 @@ import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.PoolStats;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.host.HostBackend;
+import io.lcowgd.svm.uml.UmlBackend;
+import io.lcowgd.svm.uml.UmlOptions;
+import io.lcowgd.svm.uml.UvmImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -47,7 +50,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   /** Everything that depends on the home and the options. */
   record Context(DriverConfig config, LayerStore store, ServiceVmPool pool, HostBackend backend,
-      SandboxFactory sandboxes) {}
+      SandboxFactory sandboxes, ServiceVmPool guests) {}
 
   /** Per-id Get/Put state; its monitor serialises Get, Put and Remove of that id. */
   private static final class MountSlot {
@@ -85,9 +88,19 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
   }
 
   private Context openContext(Path home, DriverConfig config) throws IOException {
-    if (config.svm() != SvmBackend.HOST) {
-      throw new GraphDriverException(GraphDriverException.Category.UNAVAILABLE,
-          "lcow.svm=" + config.svm().optionValue() + ": this driver only runs the host backend (lcow.svm=host)");
+    // lcow.svm=uml (issue 7): dockerd needs a host path from Get, so the pool behind Get/ApplyDiff/Diff stays on the
+    // host backend; the UML guest pool is opened (guest files checked, VMs booted lazily) and cleaned up with the
+    // driver, but no driver operation is routed through it yet (see docs/uml.md).
+    ServiceVmPool guests = null;
+    if (config.svm() == SvmBackend.UML) {
+      UvmImage image;
+      try {
+        image = UvmImage.from(config);
+      } catch (IOException e) {
+        throw new GraphDriverException(GraphDriverException.Category.UNAVAILABLE, "lcow.svm=uml: " + e.getMessage(), e);
+      }
+      guests = new ServiceVmPool(new UmlBackend(image, UmlBackend.DEFAULT_RUN_BASE, UmlOptions.withTimeout(config.timeout())),
+          config.globalMode() ? PoolMode.GLOBAL : PoolMode.SAFE, config.timeout());
     }
     LayerStore store = LayerStore.open(home);
     HostBackend backend = new HostBackend(HostBackend.defaultRunDir(store.root()), store.root(),
@@ -95,7 +108,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     backend.cleanStale(store.mountDir());
     ServiceVmPool pool = new ServiceVmPool(backend, config.globalMode() ? PoolMode.GLOBAL : PoolMode.SAFE,
         config.timeout());
-    return new Context(config, store, pool, backend, new SandboxFactory(store.cacheDir()));
+    return new Context(config, store, pool, backend, new SandboxFactory(store.cacheDir()), guests);
   }
 
   private Context current() {
@@ -122,6 +135,9 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     Context old = current();
     releaseAllMounts();
     old.pool().cleanup();
+    if (old.guests() != null) {
+      old.guests().cleanup();
+    }
     ctx = openContext(newHome, config);
     new InitState(newHome.toString(), options).save(stateDir);
   }
@@ -266,6 +282,10 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     out.add(new StatusLine("Mounts", Integer.toString(mounts.size())));
     out.add(new StatusLine("Service VMs", Integer.toString(st.vms())));
     out.add(new StatusLine("Attached images", Integer.toString(st.attachments())));
+    if (c.guests() != null) {
+      out.add(new StatusLine("Guest VMs", c.guests().backendName() + ", " + c.guests().stats().vms()
+          + " running (not used by Get/ApplyDiff/Diff yet)"));
+    }
     out.add(new StatusLine("Sandbox size", c.config().sandboxSizeGb() + " GB"));
     out.add(new StatusLine("Timeout", c.config().timeout().toSeconds() + " s"));
     return out;
@@ -308,6 +328,13 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
       c.pool().cleanup();
     } catch (IOException e) {
       failure = collect(failure, e);
+    }
+    if (c.guests() != null) {
+      try {
+        c.guests().cleanup();
+      } catch (IOException e) {
+        failure = collect(failure, e);
+      }
     }
     try {
       c.store().deleteRemoving();

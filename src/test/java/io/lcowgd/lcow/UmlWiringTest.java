@@ -1,0 +1,39 @@
+package io.lcowgd.lcow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lcowgd.config.DriverConfig;
+import io.lcowgd.graphdriver.GraphDriverException;
+import io.lcowgd.graphdriver.StatusLine;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code lcow.svm=uml} in the composition root: the guest files are checked and the guest pool shows in Status. */
+class UmlWiringTest {
+  @TempDir Path tmp;
+
+  @Test
+  void missingGuestFailsClearlyAndBuiltGuestIsAccepted() throws Exception {
+    Path kird = tmp.resolve("uvm");
+    DriverConfig cfg = DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml", "lcow.kirdpath=" + kird));
+    GraphDriverException e = assertThrows(GraphDriverException.class, () -> LcowDriver.open(tmp.resolve("a"), cfg));
+    assertTrue(e.getMessage().contains("lcow.svm=uml") && e.getMessage().contains("scripts/build-uvm"), e.getMessage());
+
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    Process p = new ProcessBuilder("scripts/build-uvm", kird.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertEquals(0, p.waitFor(), out);
+    try (LcowDriver d = LcowDriver.open(tmp.resolve("b"), cfg)) {
+      List<StatusLine> st = d.status();
+      assertTrue(st.contains(new StatusLine("Backend", "host")), st.toString());
+      assertTrue(st.contains(new StatusLine("Guest VMs", "uml, 0 running (not used by Get/ApplyDiff/Diff yet)")),
+          st.toString());
+    }
+  }
+}
