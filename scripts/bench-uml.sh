@@ -54,8 +54,19 @@ uml_stream() { # NAME CMD -> guest stdout to this stdout (drained, then R; end m
   printf 'S %s\n' "$2" >&"$ci"; read -t 600 -r r <&"$co"
   marker="LCOW-END-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   printf '%s' "$marker" >&"$dout"
-  # Copy up to the marker (the bench data is tar, so the marker is found only at the end).
-  LC_ALL=C awk -v m="$marker" 'BEGIN{RS=m; ORS=""} {printf "%s", $0; exit}' <&"$dout"
+  # Copy up to the marker (appended after the guest drained its line, so it is the end of the stream).
+  python3 -c '
+import os, sys
+fd, m = int(sys.argv[1]), sys.argv[2].encode()
+out, tail = sys.stdout.buffer, b""
+while True:
+    buf = tail + os.read(fd, 1 << 16)
+    i = buf.find(m)
+    if i >= 0:
+        out.write(buf[:i]); break
+    k = max(0, len(buf) - len(m) + 1)
+    out.write(buf[:k]); tail = buf[k:]
+' "$dout" "$marker"
 }
 uml_stop() { local p; p=$(cat "$run/$1/pid"); kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; wait "$p" 2>/dev/null || true
   local ci co dout; read -r ci co dout < <(fds "$1"); exec {ci}>&- {co}>&- {dout}>&-; }
@@ -64,3 +75,49 @@ echo "== 1. start to agent ready ($boots boots, mem=${mem}M)"
 times=()
 for i in $(seq "$boots"); do times+=("$(uml_start "b$i")"); uml_stop "b$i"; done
 printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "boot ms: %s  min %d  median %d  max %d\n", "'"${times[*]}"'", a[1], a[int((NR+1)/2)], a[NR]}'
+
+echo "== 2. export of a 100 MB ext4 sandbox image"
+src="$work/src"
+if [[ ! -f "$work/sandbox.img" ]]; then
+  rm -rf "$src"; mkdir -p "$src"
+  for i in $(seq 40); do head -c $((2 * 1024 * 1024)) /dev/urandom > "$src/big$i"; done   # 80 MiB in 40 files
+  mkdir -p "$src/small"; for i in $(seq 2000); do head -c $((RANDOM % 16384)) /dev/urandom > "$src/small/f$i"; done
+  mke2fs -q -t ext4 -F -d "$src" "$work/sandbox.img" 160M
+  qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$work/sandbox.img" "$work/sandbox.vhd"
+fi
+bytes_of() { wc -c | tr -d ' '; }
+t0=$(now); uml_start x >/dev/null; tb=$(now)
+uml_mconsole x config "ubd1=$work/sandbox.img" >/dev/null
+uml_cmd x "mkdir -p /tmp/d1 && mount -t ext4 /dev/ubdb /tmp/d1" >/dev/null
+t1=$(now); ub=$(uml_stream x "tar -cf - -C /tmp/d1 ." | bytes_of); t2=$(now)
+ub2=$(uml_stream x "tar -cf - -C /tmp/d1 ." | bytes_of); t3=$(now)
+uml_cmd x "umount /tmp/d1" >/dev/null; uml_mconsole x remove ubd1 >/dev/null; uml_stop x; t4=$(now)
+echo "UML guest tar (cold): $ub bytes in $(( (t2-t1)/1000000 )) ms = $(( ub * 1000 / (t2-t1) )) MB/s; warm: $(( ub2 * 1000 / (t3-t2) )) MB/s; boot+attach+export+stop $(( (t4-t0)/1000000 )) ms"
+"$here/scripts/lcow" vhd2tar "$work/sandbox.vhd" | bytes_of >/dev/null   # build the jar, warm the cache
+t1=$(now); hb=$("$here/scripts/lcow" vhd2tar "$work/sandbox.vhd" | bytes_of); t2=$(now)
+echo "host backend (lcow vhd2tar, one JVM start included): $hb bytes in $(( (t2-t1)/1000000 )) ms = $(( hb * 1000 / (t2-t1) )) MB/s"
+mkdir -p "$work/mnt"; loopdev=$(losetup -f --show -r "$work/sandbox.img"); mount -o ro,noload "$loopdev" "$work/mnt"
+t1=$(now); kb=$(tar -cf - -C "$work/mnt" . | bytes_of); t2=$(now)
+umount "$work/mnt"; losetup -d "$loopdev"; loopdev=
+echo "host kernel (loop mount + GNU tar, warm cache): $kb bytes in $(( (t2-t1)/1000000 )) ms = $(( kb * 1000 / (t2-t1) )) MB/s"
+
+echo "== 3. $n guests at once: boot, attach an own 10 MB image copy, export it"
+mkdir -p "$work/small.d"; for i in $(seq 200); do head -c 50000 /dev/urandom > "$work/small.d/f$i"; done
+mke2fs -q -t ext4 -F -d "$work/small.d" "$work/small.img" 24M
+for i in $(seq "$n"); do cp "$work/small.img" "$work/small$i.img"; done
+one() {
+  uml_start "c$1" >/dev/null
+  uml_mconsole "c$1" config "ubd1r=$work/small$1.img" >/dev/null
+  uml_cmd "c$1" "mkdir -p /tmp/d1 && mount -t ext4 -o ro,noload /dev/ubdb /tmp/d1" >/dev/null
+  uml_stream "c$1" "tar -cf - -C /tmp/d1 ." | bytes_of > "$run/c$1.bytes"
+}
+t0=$(now)
+for i in $(seq "$n"); do one "$i" & done; wait
+t1=$(now)
+pss=0; for i in $(seq "$n"); do
+  p=$(cat "$run/c$i/pid"); for q in $(pgrep -g "$p"); do
+    v=$(awk '/^Pss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || echo 0); pss=$((pss + ${v:-0})); done; done
+total=0; for i in $(seq "$n"); do total=$((total + $(cat "$run/c$i.bytes"))); done
+echo "$n guests: boot+attach+export of $total bytes in $(( (t1-t0)/1000000 )) ms wall; total PSS of their processes $((pss / 1024)) MiB"
+for i in $(seq "$n"); do uml_stop "c$i"; done
+left=$(pgrep -af "umid=bench-$$-" || true); [[ -z "$left" ]] && echo "no linux.uml process left" || { echo "LEFT: $left"; exit 1; }
