@@ -47,14 +47,12 @@ uml_cmd() { # NAME CMD -> prints stdout, fails on status
   printf 'C %s\n' "$2" >&"$ci"; read -t 120 -r r <&"$co"; set -- $r
   head -c $(( $3 + $4 )) <&"$co"; [[ $2 == 0 ]]
 }
-uml_mconsole() { uml_mconsole_bin "$run/$1/bench-$$-$1/mconsole" "${@:2}" | tail -1; }
+uml_mconsole() { uml_mconsole_bin "$run/$1/bench-$$-$1/mconsole" "${@:2}" 2>/dev/null | tail -1; }
 uml_mconsole_bin() { command uml_mconsole "$@"; }
-uml_stream() { # NAME CMD -> guest stdout to this stdout (drained, then R; end marker appended by us)
-  local ci co dout r marker; read -r ci co dout < <(fds "$1")
-  printf 'S %s\n' "$2" >&"$ci"; read -t 600 -r r <&"$co"
+uml_stream() { # NAME CMD -> guest stdout to this stdout (guest drains its line, then R; end marker appended by us)
+  local ci co dout r marker reader; read -r ci co dout < <(fds "$1")
   marker="LCOW-END-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  printf '%s' "$marker" >&"$dout"
-  # Copy up to the marker (appended after the guest drained its line, so it is the end of the stream).
+  # Copy up to the marker, concurrently with the guest (the FIFO holds only 64 KiB).
   python3 -c '
 import os, sys
 fd, m = int(sys.argv[1]), sys.argv[2].encode()
@@ -66,7 +64,12 @@ while True:
         out.write(buf[:i]); break
     k = max(0, len(buf) - len(m) + 1)
     out.write(buf[:k]); tail = buf[k:]
-' "$dout" "$marker"
+' "$dout" "$marker" &
+  reader=$!
+  printf 'S %s\n' "$2" >&"$ci"; read -t 600 -r r <&"$co"
+  printf '%s' "$marker" >&"$dout"
+  wait "$reader"
+  set -- $r; head -c "$4" <&"$co" >&2
 }
 uml_stop() { local p; p=$(cat "$run/$1/pid"); kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; wait "$p" 2>/dev/null || true
   local ci co dout; read -r ci co dout < <(fds "$1"); exec {ci}>&- {co}>&- {dout}>&-; }
@@ -114,9 +117,20 @@ one() {
 t0=$(now)
 for i in $(seq "$n"); do one "$i" & done; wait
 t1=$(now)
+# PSS of each guest's kernel process (its mm holds guest RAM and kernel; the 2 helper processes share that mm and
+# are not counted again) plus the guest's own address-space processes (the other members of its process group).
 pss=0; for i in $(seq "$n"); do
-  p=$(cat "$run/c$i/pid"); for q in $(pgrep -g "$p"); do
-    v=$(awk '/^Pss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || echo 0); pss=$((pss + ${v:-0})); done; done
+  p=$(cat "$run/c$i/pid")
+  mm=$(readlink "/proc/$p/exe" >/dev/null && awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup")
+  pss=$((pss + ${mm:-0}))
+  for q in $(pgrep -g "$p"); do
+    [[ "$q" == "$p" ]] && continue
+    # Members sharing the kernel's mm have the same Rss as the kernel process; count only distinct address spaces.
+    if [[ "$(awk '/^Rss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null)" != "$(awk '/^Rss:/{print $2}' "/proc/$p/smaps_rollup")" ]]; then
+      v=$(awk '/^Pss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || echo 0); pss=$((pss + ${v:-0}))
+    fi
+  done
+done
 total=0; for i in $(seq "$n"); do total=$((total + $(cat "$run/c$i.bytes"))); done
 echo "$n guests: boot+attach+export of $total bytes in $(( (t1-t0)/1000000 )) ms wall; total PSS of their processes $((pss / 1024)) MiB"
 for i in $(seq "$n"); do uml_stop "c$i"; done
