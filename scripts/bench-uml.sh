@@ -16,15 +16,16 @@ boots="${BOOTS:-5}"; n="${N:-8}"; mem="${MEM:-128}"
 uvm="$work/uvm"
 "$here/scripts/build-uvm" "$uvm" >/dev/null
 run="$(mktemp -d /run/lcow-uml-bench.XXXXXX)"
-pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || true; done
+  local f
+  for f in "$run"/*/pid; do [[ -e "$f" ]] && { kill -KILL -- "-$(cat "$f")" 2>/dev/null || kill -KILL "$(cat "$f")" 2>/dev/null || true; }; done
   rm -rf "$run"
   if mountpoint -q "$work/mnt" 2>/dev/null; then umount "$work/mnt"; fi
   [[ -z "${loopdev:-}" ]] || losetup -d "$loopdev" 2>/dev/null || true
 }
 trap cleanup EXIT
 now() { date +%s%N; }
+bytes_of() { wc -c | tr -d ' '; }
 
 # uml_start NAME: boots a guest; sets fds in G_CI[NAME] etc. via files under $run/NAME; echoes ms to hello.
 uml_start() {
@@ -38,7 +39,7 @@ uml_start() {
   echo $! > "$d/pid"
   exec {ci}<>"$d/ci" {co}<>"$d/co" {dout}<>"$d/dout"
   echo "$ci $co $dout" > "$d/fds"
-  local hello; read -t 30 -r hello <&"$co"
+  local hello; read -t 30 -r hello <&"$co" || { echo "bench-uml: guest $name gave no hello in 30 s" >&2; return 1; }
   echo $(( ($(now) - t0) / 1000000 ))
 }
 fds() { cat "$run/$1/fds"; }
@@ -74,6 +75,7 @@ while True:
 uml_stop() { local p; p=$(cat "$run/$1/pid"); kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; wait "$p" 2>/dev/null || true
   local ci co dout; read -r ci co dout < <(fds "$1"); exec {ci}>&- {co}>&- {dout}>&-; }
 
+if [[ "${ONLY3:-0}" != 1 ]]; then
 echo "== 1. start to agent ready ($boots boots, mem=${mem}M)"
 times=()
 for i in $(seq "$boots"); do times+=("$(uml_start "b$i")"); uml_stop "b$i"; done
@@ -88,7 +90,6 @@ if [[ ! -f "$work/sandbox.img" ]]; then
   mke2fs -q -t ext4 -F -d "$src" "$work/sandbox.img" 160M
   qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$work/sandbox.img" "$work/sandbox.vhd"
 fi
-bytes_of() { wc -c | tr -d ' '; }
 t0=$(now); uml_start x >/dev/null; tb=$(now)
 uml_mconsole x config "ubd1=$work/sandbox.img" >/dev/null
 uml_cmd x "mkdir -p /tmp/d1 && mount -t ext4 /dev/ubdb /tmp/d1" >/dev/null
@@ -104,34 +105,34 @@ t1=$(now); kb=$(tar -cf - -C "$work/mnt" . | bytes_of); t2=$(now)
 umount "$work/mnt"; losetup -d "$loopdev"; loopdev=
 echo "host kernel (loop mount + GNU tar, warm cache): $kb bytes in $(( (t2-t1)/1000000 )) ms = $(( kb * 1000 / (t2-t1) )) MB/s"
 
+fi
 echo "== 3. $n guests at once: boot, attach an own 10 MB image copy, export it"
 mkdir -p "$work/small.d"; for i in $(seq 200); do head -c 50000 /dev/urandom > "$work/small.d/f$i"; done
 mke2fs -q -t ext4 -F -d "$work/small.d" "$work/small.img" 24M
 for i in $(seq "$n"); do cp "$work/small.img" "$work/small$i.img"; done
+guest_pss() { # NAME -> kB: PSS of the kernel process (its mm = guest RAM + kernel; the 2 helper processes share
+  # that mm and are not counted again) plus the guest's own address-space processes (other process-group members)
+  local p q v kr pss=0; p=$(cat "$run/$1/pid")
+  kr=$(awk '/^Rss:/{print $2}' "/proc/$p/smaps_rollup"); pss=$(awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup")
+  for q in $(pgrep -g "$p"); do
+    [[ "$q" != "$p" ]] || continue
+    [[ "$(awk '/^Rss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null)" != "$kr" ]] || continue
+    v=$(awk '/^Pss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || true); pss=$((pss + ${v:-0}))
+  done
+  echo "$pss"
+}
 one() {
   uml_start "c$1" >/dev/null
   uml_mconsole "c$1" config "ubd1r=$work/small$1.img" >/dev/null
   uml_cmd "c$1" "mkdir -p /tmp/d1 && mount -t ext4 -o ro,noload /dev/ubdb /tmp/d1" >/dev/null
   uml_stream "c$1" "tar -cf - -C /tmp/d1 ." | bytes_of > "$run/c$1.bytes"
+  guest_pss "c$1" > "$run/c$1.pss"
 }
 t0=$(now)
 for i in $(seq "$n"); do one "$i" & done; wait
 t1=$(now)
-# PSS of each guest's kernel process (its mm holds guest RAM and kernel; the 2 helper processes share that mm and
-# are not counted again) plus the guest's own address-space processes (the other members of its process group).
-pss=0; for i in $(seq "$n"); do
-  p=$(cat "$run/c$i/pid")
-  mm=$(readlink "/proc/$p/exe" >/dev/null && awk '/^Pss:/{print $2}' "/proc/$p/smaps_rollup")
-  pss=$((pss + ${mm:-0}))
-  for q in $(pgrep -g "$p"); do
-    [[ "$q" == "$p" ]] && continue
-    # Members sharing the kernel's mm have the same Rss as the kernel process; count only distinct address spaces.
-    if [[ "$(awk '/^Rss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null)" != "$(awk '/^Rss:/{print $2}' "/proc/$p/smaps_rollup")" ]]; then
-      v=$(awk '/^Pss:/{print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || echo 0); pss=$((pss + ${v:-0}))
-    fi
-  done
-done
-total=0; for i in $(seq "$n"); do total=$((total + $(cat "$run/c$i.bytes"))); done
-echo "$n guests: boot+attach+export of $total bytes in $(( (t1-t0)/1000000 )) ms wall; total PSS of their processes $((pss / 1024)) MiB"
+total=0; pss=0
+for i in $(seq "$n"); do total=$((total + $(cat "$run/c$i.bytes"))); pss=$((pss + $(cat "$run/c$i.pss"))); done
+echo "$n guests: boot+attach+export of $total bytes in $(( (t1-t0)/1000000 )) ms wall; total PSS of the guests right after their export $((pss / 1024)) MiB"
 for i in $(seq "$n"); do uml_stop "c$i"; done
 left=$(pgrep -af "umid=bench-$$-" || true); [[ -z "$left" ]] && echo "no linux.uml process left" || { echo "LEFT: $left"; exit 1; }
