@@ -147,6 +147,7 @@ public final class LayerChanges {
     final Union o;
     final int topCount;
     final List<Item> items;
+    long held;
 
     Walk(Union n, Union o, int topCount, List<Item> items) {
       this.n = n;
@@ -162,6 +163,24 @@ public final class LayerChanges {
       }
       TreeMap<byte[], Union.Node> nc = n.children(nd, path);
       TreeMap<byte[], Union.Node> oc = od == null ? new TreeMap<>(Arrays::compareUnsigned) : o.children(od, path);
+      hold(path, nc.size() + oc.size());
+      try {
+        compare(path, nc, oc, depth);
+      } finally {
+        held -= nc.size() + oc.size();
+      }
+    }
+
+    private void hold(String path, long n) throws Ext4Exception {
+      held += n;
+      if (held > Ext4ToTar.MAX_PENDING_ENTRIES) {
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": more than " + Ext4ToTar.MAX_PENDING_ENTRIES
+            + " directory entries held along one path (hostile image?)");
+      }
+    }
+
+    private void compare(String path, TreeMap<byte[], Union.Node> nc, TreeMap<byte[], Union.Node> oc, int depth)
+        throws IOException {
       TreeMap<byte[], Boolean> names = new TreeMap<>(Arrays::compareUnsigned);
       for (Map.Entry<byte[], Union.Node> e : nc.entrySet()) {
         if (e.getValue().touchedBelow(topCount)) {
@@ -216,7 +235,17 @@ public final class LayerChanges {
       if (depth > MAX_DEPTH) {
         throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
       }
-      for (Map.Entry<byte[], Union.Node> e : n.children(nd, path).entrySet()) {
+      TreeMap<byte[], Union.Node> kids = n.children(nd, path);
+      hold(path, kids.size());
+      try {
+        addedChildren(path, kids, depth);
+      } finally {
+        held -= kids.size();
+      }
+    }
+
+    private void addedChildren(String path, TreeMap<byte[], Union.Node> kids, int depth) throws IOException {
+      for (Map.Entry<byte[], Union.Node> e : kids.entrySet()) {
         Union.Node c = e.getValue();
         if (!c.exists()) {
           continue;

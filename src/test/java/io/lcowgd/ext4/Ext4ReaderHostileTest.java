@@ -61,6 +61,15 @@ class Ext4ReaderHostileTest {
   }
 
   @Test
+  void directoryBlocksSharedBetweenDirectoriesAreRejected() throws IOException {
+    Path img = image();
+    long aBlock = blockOf(img, "a");
+    Posix.run("debugfs", "-w", "-R", "sif a/b block[5] " + aBlock, img.toString());
+    String m = exportError(img);
+    assertTrue(m.contains("directory block " + aBlock + " is shared by directory inodes"), m);
+  }
+
+  @Test
   void extentPointingOutsideTheFilesystemIsNamed() throws IOException {
     Path img = image("sif a/b/file block[5] 9999999");
     String m = exportError(img);
