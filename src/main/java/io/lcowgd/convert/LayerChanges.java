@@ -36,7 +36,7 @@ import java.util.TreeMap;
  * Results are sorted by path as strings, as moby's {@code changesByPath} does, which keeps parents before children.
  */
 public final class LayerChanges {
-  private static final int MAX_DEPTH = 2048;
+  private static final int MAX_DEPTH = 1024;
 
   private LayerChanges() {}
 
@@ -136,7 +136,11 @@ public final class LayerChanges {
     Union n = new Union(all);
     Union o = new Union(parentChain);
     Result r = new Result(n);
-    new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
+    try {
+      new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
+    } catch (StackOverflowError e) {
+      throw new Ext4Exception("directory tree too deep to compare on this thread's stack", e);
+    }
     r.items.sort((a, b) -> Arrays.compareUnsigned(a.rawPath.getBytes(StandardCharsets.ISO_8859_1),
         b.rawPath.getBytes(StandardCharsets.ISO_8859_1)));
     return r;
