@@ -33,11 +33,13 @@ fi
 HOME_DIR="$D1/root/$DRIVER"   # the Home dockerd sends in Init (for built-in drivers: the driver's own directory)
 
 is_plugin() { [[ "$DRIVER_MODE" == plugin ]]; }
+# whether to check our layout (<Home>/<id>/layer.vhd, sandbox.vhdx): only for our own plugin
+is_lcow() { is_plugin && [[ -z "${LCOW_E2E_SERVE:-}" ]]; }
 
 # The driver's cache id of the top layer of image $1 (from dockerd's layer database).
 layer_cache_id() {
   local chain
-  chain="$(python3 - "$D1/root/image/$DRIVER" "$(dk image inspect -f '{{json .RootFS.Layers}}' "$1")" <<'EOF'
+  chain="$("$PY" - "$D1/root/image/$DRIVER" "$(dk image inspect -f '{{json .RootFS.Layers}}' "$1")" <<'EOF'
 import hashlib, json, sys
 layers = json.loads(sys.argv[2])
 chain = layers[0]
@@ -66,7 +68,7 @@ A /tmp/newfile
 C /etc
 C /tmp
 D /etc/group" "$(sort <<< "$out")"
-  python3 -c '
+  "$PY" -c '
 import os, sys
 paths = [l.split(" ", 1)[1] for l in sys.argv[1].splitlines()]
 for i, p in enumerate(paths):
@@ -91,7 +93,7 @@ step "import the busybox image"
 run_ok dk import "$BB_TAR" bb:e2e >/dev/null
 out="$(run_ok dk run --rm --network none bb:e2e sh -c 'echo hello')"
 assert_eq "output of run bb:e2e" "hello" "$out"
-if is_plugin; then
+if is_lcow; then
   cid="$(layer_cache_id bb:e2e)"
   [[ -f "$HOME_DIR/$cid/layer.vhd" ]] || { ls -la "$HOME_DIR" "$HOME_DIR/$cid" >&2 || true; fail "imported layer $cid has no $HOME_DIR/$cid/layer.vhd"; }
   info "imported layer stored as $HOME_DIR/$cid/layer.vhd ($(stat -c %s "$HOME_DIR/$cid/layer.vhd") bytes)"
@@ -101,7 +103,7 @@ info "image size $size bytes"
 
 step "run a container that writes and deletes files"
 run_ok dk run --network none --name c1 bb:e2e sh -c 'echo data > /tmp/newfile; rm /etc/group; mkdir /newdir' >/dev/null
-if is_plugin; then
+if is_lcow; then
   mid="$(container_mount_id c1)"
   [[ -f "$HOME_DIR/$mid/sandbox.vhdx" ]] || { ls -la "$HOME_DIR/$mid" >&2 || true; fail "container c1 (mount $mid) has no sandbox.vhdx"; }
   info "container layer stored as $HOME_DIR/$mid/sandbox.vhdx"
@@ -129,7 +131,7 @@ step "save, rmi, load into a fresh name, run it"
 run_ok dk save -o "$E2E_T/saved.tar" bb:committed >/dev/null
 mkdir "$E2E_T/saved"
 tar -C "$E2E_T/saved" -xf "$E2E_T/saved.tar"
-top_layer="$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m[0]["Layers"][-1]); assert len(m[0]["Layers"]) == 2, m' "$E2E_T/saved/manifest.json")"
+top_layer="$("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m[0]["Layers"][-1]); assert len(m[0]["Layers"]) == 2, m' "$E2E_T/saved/manifest.json")"
 entries="$(tar -tf "$E2E_T/saved/$top_layer" | sort)"
 info "commit layer $top_layer: $(echo $entries)"
 # parent directory entries (etc/, tmp/) may be present or not; everything else must be exactly this
@@ -217,7 +219,7 @@ run_ok dk rmi bb:loaded >/dev/null
 run_ok dk rmi bb:e2e >/dev/null
 out="$(dk images -q; dk ps -a -q)"
 assert_eq "images and containers left" "" "$out"
-if is_plugin; then
+if is_lcow; then
   left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name sandbox.vhdx \) || true)"
   [[ -z "$left" ]] || { printf '%s\n' "$left" >&2; fail "layers left in $HOME_DIR after rm and rmi"; }
 fi

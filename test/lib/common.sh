@@ -10,11 +10,15 @@
 #   LCOW_E2E_CACHE   cache directory for built test images (default /var/cache/lcow-e2e)
 #   LCOW_E2E_KEEP=1  keep the scratch directory (logs, data roots) after the run
 #   TMPDIR           where the scratch directory is made
+#   LCOW_E2E_SERVE   command that serves a plugin instead of `scripts/lcow serve` (same arguments; for debugging the
+#                    harness against another plugin implementation; layout checks are then skipped)
 #
 # Only /usr/bin/docker (the 20.10 client matching Debian's dockerd) is used; a newer client may be first on PATH.
 
 LCOW_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DOCKER_CLI=/usr/bin/docker
+PY=/usr/bin/python3      # the system python (a pyenv shim first on PATH costs 0.3 s per call)
+[[ -x "$PY" ]] || PY=python3
 E2E_CACHE="${LCOW_E2E_CACHE:-/var/cache/lcow-e2e}"
 PLUGIN_DIR=/run/docker/plugins
 SPEC_DIR=/etc/docker/plugins
@@ -85,6 +89,11 @@ run_ok() {
     fail "command failed (exit $rc): $*"
   fi
   printf '%s\n' "$out"
+}
+
+# Seconds since $1 (a `date +%s.%N` value), with one decimal.
+elapsed() {
+  "$PY" -c 'import sys, time; print("%.1f" % (time.time() - float(sys.argv[1])))' "$1"
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -193,8 +202,9 @@ dk() {
 # DIR/docker.sock, log DIR/dockerd.log; no iptables, no bridge, --experimental) with storage driver DRIVER and waits
 # until `docker info` answers (fails with the log tail if it does not, or if dockerd exits).
 dockerd_start() {
-  local dir="$1" driver="$2" i
+  local dir="$1" driver="$2" i t0
   shift 2
+  t0="$(date +%s.%N)"
   [[ -z "$DOCKERD_PID" ]] || fail "dockerd_start: a dockerd is already running (pid $DOCKERD_PID)"
   DOCKERD_DIR="$dir"
   mkdir -p "$dir/root" "$dir/exec"
@@ -217,7 +227,7 @@ dockerd_start() {
       local got
       got="$(dk info -f '{{.Driver}}' 2>/dev/null)"
       [[ "$got" == "$driver" ]] || fail "dockerd reports storage driver '$got', expected '$driver'"
-      info "dockerd pid $DOCKERD_PID up after $((i / 10)).$((i % 10)) s (driver $driver)"
+      info "dockerd pid $DOCKERD_PID up after $(elapsed "$t0") s (driver $driver)"
       return 0
     fi
     sleep 0.1
@@ -261,12 +271,13 @@ dockerd_stop() {
 
 # Builds the jar if missing or stale (so that plugin start-up timing does not include a Maven build).
 lcow_build() {
+  [[ -z "${LCOW_E2E_SERVE:-}" ]] || return 0
   "$LCOW_REPO/scripts/lcow" --help >/dev/null || fail "scripts/lcow could not build or run the jar"
 }
 
 # Prints a free TCP port on 127.0.0.1.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
 # plugin_curl ENDPOINT [curl args...]: POST to the running plugin; prints the body followed by a line "HTTP <code>".
@@ -301,15 +312,18 @@ plugin_start_tcp() {
 }
 
 plugin_launch() {
-  local name="$1" root="$2" sock="$3" tcp="$4" i out
+  local name="$1" root="$2" sock="$3" tcp="$4" i out t0
   shift 4
+  t0="$(date +%s.%N)"
   [[ -z "$PLUGIN_PID" ]] || fail "plugin_start: a plugin is already running (pid $PLUGIN_PID)"
   mkdir -p "$PLUGIN_DIR" "$root"
   PLUGIN_NAME="$name"
   PLUGIN_LOG="$(dirname "$root")/plugin-$name.log"
   if [[ -n "$tcp" ]]; then PLUGIN_SOCK=""; PLUGIN_URL="http://$tcp"; else PLUGIN_SOCK="$sock"; PLUGIN_URL="http://x"; fi
   echo "---- plugin start $(date +%T): serve --root $root --socket $sock $*" >> "$PLUGIN_LOG"
-  "$LCOW_REPO/scripts/lcow" serve --root "$root" --socket "$sock" "$@" >> "$PLUGIN_LOG" 2>&1 &
+  local serve
+  read -r -a serve <<< "${LCOW_E2E_SERVE:-$LCOW_REPO/scripts/lcow serve}"
+  "${serve[@]}" --root "$root" --socket "$sock" "$@" >> "$PLUGIN_LOG" 2>&1 &
   PLUGIN_PID=$!
   for ((i = 0; i < 300; i++)); do
     if ! kill -0 "$PLUGIN_PID" 2>/dev/null; then
@@ -320,7 +334,7 @@ plugin_launch() {
     if [[ -n "$tcp" || -S "$sock" ]]; then
       out="$(plugin_curl Plugin.Activate 2>/dev/null || true)"
       if [[ "$out" == *GraphDriver*"HTTP 200" ]]; then
-        info "plugin $name pid $PLUGIN_PID answers Activate after $((i / 10)).$((i % 10)) s ($PLUGIN_URL${PLUGIN_SOCK:+ on $PLUGIN_SOCK})"
+        info "plugin $name pid $PLUGIN_PID answers Activate after $(elapsed "$t0") s ($PLUGIN_URL${PLUGIN_SOCK:+ on $PLUGIN_SOCK})"
         return 0
       fi
     fi
