@@ -299,16 +299,20 @@ plugin_start() {
   plugin_launch "$name" "$root" "$PLUGIN_DIR/$name.sock" "" "$@"
 }
 
-# plugin_start_tcp NAME ROOT PORT [serve args...]: serves on 127.0.0.1:PORT (unix socket only in the scratch dir, so
-# dockerd finds no NAME.sock) and writes /etc/docker/plugins/NAME.spec = tcp://127.0.0.1:PORT.
+# plugin_start_tcp NAME ROOT PORT [serve args...]: serves on 127.0.0.1:PORT only (--no-socket), and lets the plugin
+# write /etc/docker/plugins/NAME.spec (--write-spec), which is checked to hold tcp://127.0.0.1:PORT.
 plugin_start_tcp() {
-  local name="$1" root="$2" port="$3"
+  local name="$1" root="$2" port="$3" spec
   shift 3
-  mkdir -p "$SPEC_DIR"
+  spec="$SPEC_DIR/$name.spec"
   [[ ! -e "$PLUGIN_DIR/$name.sock" ]] || fail "$PLUGIN_DIR/$name.sock exists; the TCP run needs a name without socket"
-  echo "tcp://127.0.0.1:$port" > "$SPEC_DIR/$name.spec"
-  E2E_SPECS+=("$SPEC_DIR/$name.spec")
-  plugin_launch "$name" "$root" "$E2E_T/$name-unused.sock" "127.0.0.1:$port" --tcp "127.0.0.1:$port" "$@"
+  [[ ! -e "$spec" ]] || fail "$spec exists already"
+  E2E_SPECS+=("$spec")
+  plugin_launch "$name" "$root" "" "127.0.0.1:$port" --name "$name" --no-socket --tcp "127.0.0.1:$port" --write-spec "$@"
+  [[ "$(cat "$spec" 2>/dev/null)" == "tcp://127.0.0.1:$port" ]] \
+    || fail "spec file $spec holds '$(cat "$spec" 2>/dev/null)', expected tcp://127.0.0.1:$port"
+  [[ ! -e "$PLUGIN_DIR/$name.sock" ]] || fail "serve --no-socket created $PLUGIN_DIR/$name.sock"
+  info "spec file $spec: $(cat "$spec")"
 }
 
 plugin_launch() {
@@ -320,10 +324,11 @@ plugin_launch() {
   PLUGIN_NAME="$name"
   PLUGIN_LOG="$(dirname "$root")/plugin-$name.log"
   if [[ -n "$tcp" ]]; then PLUGIN_SOCK=""; PLUGIN_URL="http://$tcp"; else PLUGIN_SOCK="$sock"; PLUGIN_URL="http://x"; fi
-  echo "---- plugin start $(date +%T): serve --root $root --socket $sock $*" >> "$PLUGIN_LOG"
-  local serve
+  local serve sockargs=()
+  [[ -z "$sock" ]] || sockargs=(--socket "$sock")
   read -r -a serve <<< "${LCOW_E2E_SERVE:-$LCOW_REPO/scripts/lcow serve}"
-  "${serve[@]}" --root "$root" --socket "$sock" "$@" >> "$PLUGIN_LOG" 2>&1 &
+  echo "---- plugin start $(date +%T): ${serve[*]} --root $root ${sockargs[*]} $*" >> "$PLUGIN_LOG"
+  "${serve[@]}" --root "$root" "${sockargs[@]}" "$@" >> "$PLUGIN_LOG" 2>&1 &
   PLUGIN_PID=$!
   for ((i = 0; i < 300; i++)); do
     if ! kill -0 "$PLUGIN_PID" 2>/dev/null; then
@@ -369,7 +374,11 @@ plugin_stop() {
     rm -f "$PLUGIN_SOCK"
     fail "plugin $PLUGIN_NAME left its socket $PLUGIN_SOCK behind after SIGTERM"
   fi
-  info "plugin $PLUGIN_NAME stopped after $((i / 10)).$((i % 10)) s (exit $rc), socket removed"
+  if [[ -z "$PLUGIN_SOCK" && -e "$SPEC_DIR/$PLUGIN_NAME.spec" ]]; then
+    rm -f "$SPEC_DIR/$PLUGIN_NAME.spec"
+    fail "plugin $PLUGIN_NAME left its spec file $SPEC_DIR/$PLUGIN_NAME.spec behind after SIGTERM"
+  fi
+  info "plugin $PLUGIN_NAME stopped after $((i / 10)).$((i % 10)) s (exit $rc), $([[ -n "$PLUGIN_SOCK" ]] && echo socket || echo "spec file") removed"
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
