@@ -148,6 +148,28 @@ assert_eq "output of run bb:loaded" "data
 nogroup
 newdir" "$out"
 
+step "four containers at once (concurrent requests)"
+pids=()
+for i in 1 2 3 4; do
+  dk run --rm --network none bb:loaded sh -c "cat /tmp/newfile > /tmp/p$i; cat /tmp/p$i" > "$E2E_T/par$i.out" 2>&1 &
+  pids+=($!)
+done
+for i in 1 2 3 4; do
+  wait "${pids[$((i - 1))]}" || { cat "$E2E_T/par$i.out" >&2; fail "parallel container $i failed"; }
+  [[ "$(cat "$E2E_T/par$i.out")" == data ]] || fail "parallel container $i printed '$(cat "$E2E_T/par$i.out")'"
+done
+
+if is_lcow; then
+  step "sandbox size: default and per container (docker run --storage-opt lcow.sandboxsize=30)"
+  # df of / inside the container reports the sandbox's ext4 (the writable layer)
+  kib="$(run_ok dk run --rm --network none bb:e2e sh -c "df -k / | tail -n 1 | awk '{print \$2}'")"
+  info "default sandbox: $kib KiB"
+  (( kib > 18 * 1024 * 1024 && kib <= 20 * 1024 * 1024 )) || fail "default sandbox has $kib KiB, expected about 20 GiB"
+  kib="$(run_ok dk run --rm --network none --storage-opt lcow.sandboxsize=30 bb:e2e sh -c "df -k / | tail -n 1 | awk '{print \$2}'")"
+  info "lcow.sandboxsize=30 sandbox: $kib KiB"
+  (( kib > 28 * 1024 * 1024 && kib <= 30 * 1024 * 1024 )) || fail "sandbox with lcow.sandboxsize=30 has $kib KiB, expected about 30 GiB"
+fi
+
 step "docker cp both ways"
 head -c 300000 /dev/urandom > "$E2E_T/host.bin"
 run_ok dk create --network none --name c2 bb:loaded sh -c 'md5sum /host.bin; cat /tmp/newfile' >/dev/null
