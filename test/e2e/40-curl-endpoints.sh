@@ -303,7 +303,7 @@ for id in "$RW" "$RW-init" "$L2" "$L1"; do
   call GraphDriver.Exists "{\"ID\":\"$id\"}"
   assert_eq "Exists of removed $id" "false" "$(json 'o["Exists"]')"
 done
-left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name sandbox.vhdx \) || true)"
+left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name sandbox.vhdx \) -not -path "$HOME_DIR/cache/*" || true)"
 [[ -z "$left" ]] || fail "layers left after Remove: $left"
 call GraphDriver.Cleanup '{}'
 ok Cleanup

@@ -242,7 +242,7 @@ run_ok dk rmi bb:e2e >/dev/null
 out="$(dk images -q; dk ps -a -q)"
 assert_eq "images and containers left" "" "$out"
 if is_lcow; then
-  left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name sandbox.vhdx \) || true)"
+  left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name sandbox.vhdx \) -not -path "$HOME_DIR/cache/*" || true)"
   [[ -z "$left" ]] || { printf '%s\n' "$left" >&2; fail "layers left in $HOME_DIR after rm and rmi"; }
 fi
 
