@@ -8,6 +8,6 @@ public final class Commands {
 
   /** Every command, in the order the usage text lists them. */
   public static List<Command> all() {
-    return List.of();
+    return List.of(new MksandboxCommand());
   }
 }

@@ -1,0 +1,120 @@
+package io.lcowgd.sandbox;
+
+import io.lcowgd.vhdx.PayloadRange;
+import io.lcowgd.vhdx.VhdxWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes one blank sandbox image from nothing: a sparse fixed VHDX ({@link VhdxWriter#createContiguous}) holding an
+ * empty, writable ext4 formatted in place by e2fsprogs' {@code mke2fs} at the payload offset.
+ *
+ * <p>The ext4 has the original driver's options (no journal, {@code sparse_super2}, no resize inode) plus
+ * {@code metadata_csum} (which implies uninitialised block groups), 4 KiB blocks and 256-byte inodes. Features are
+ * pinned by a private {@code mke2fs.conf}, so the host's configuration cannot add features (e.g. {@code orphan_file})
+ * that older guest kernels refuse. {@code mke2fs} discards (punches) the payload first; on a regular file a discard
+ * reads back as zeros, so mke2fs marks every inode table as zeroed without writing it: the image stays sparse
+ * (~200 KiB allocated for 20 GiB) and the kernel never starts a lazy inode-table zeroing thread.
+ */
+public final class SandboxImage {
+  /** ext4 block size. */
+  public static final int FS_BLOCK_SIZE = 4096;
+
+  private static final String MKE2FS_CONF = String.join("\n",
+      "[defaults]",
+      "\tbase_features = sparse_super,large_file,filetype,dir_index,ext_attr",
+      "\tdefault_mntopts = acl,user_xattr",
+      "\tenable_periodic_fsck = 0",
+      "\tblocksize = 4096",
+      "\tinode_size = 256",
+      "\tinode_ratio = 16384",
+      "[fs_types]",
+      "\text4 = {",
+      "\t\tfeatures = extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize,sparse_super2",
+      "\t}",
+      "");
+
+  private SandboxImage() {}
+
+  /**
+   * Creates {@code out} (which must not exist) as a VHDX of {@code virtualSize} bytes (a multiple of 4 KiB) holding
+   * an empty ext4, flushed to disk. Returns the payload range where the filesystem starts. On failure {@code out} is
+   * removed.
+   */
+  public static PayloadRange create(Path out, long virtualSize) throws IOException {
+    if (virtualSize <= 0 || virtualSize % FS_BLOCK_SIZE != 0) {
+      throw new IllegalArgumentException("sandbox size " + virtualSize + " must be a positive multiple of 4096");
+    }
+    PayloadRange range = VhdxWriter.createContiguous(out, virtualSize, VhdxWriter.DEFAULT_BLOCK_SIZE);
+    try {
+      mke2fs(out, range);
+      try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      return range;
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(out);
+      throw e;
+    }
+  }
+
+  private static void mke2fs(Path image, PayloadRange range) throws IOException {
+    Path conf = Files.createTempFile("lcow-mke2fs", ".conf");
+    try {
+      Files.writeString(conf, MKE2FS_CONF);
+      List<String> cmd = new ArrayList<>(List.of(mke2fsBinary(), "-q", "-F", "-t", "ext4", "-b",
+          Integer.toString(FS_BLOCK_SIZE), "-O", "^has_journal,^resize_inode,sparse_super2",
+          "-E", "offset=" + range.offset() + ",discard,lazy_itable_init=1,root_owner=0:0",
+          image.toString(), Long.toString(range.length() / FS_BLOCK_SIZE)));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().put("MKE2FS_CONFIG", conf.toString());
+      Process p = pb.start();
+      p.getOutputStream().close();
+      String output = readAll(p.getInputStream());
+      boolean done;
+      try {
+        done = p.waitFor(120, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while formatting " + image, e);
+      }
+      if (!done) {
+        p.destroyForcibly();
+        throw new IOException("mke2fs did not finish within 120 s formatting " + image);
+      }
+      if (p.exitValue() != 0) {
+        throw new IOException("mke2fs failed (exit " + p.exitValue() + ") formatting " + image + ": "
+            + output.strip().replace('\n', ' '));
+      }
+    } finally {
+      Files.deleteIfExists(conf);
+    }
+  }
+
+  private static String readAll(InputStream in) throws IOException {
+    ByteArrayOutputStream bo = new ByteArrayOutputStream();
+    in.transferTo(bo);
+    return bo.toString(StandardCharsets.UTF_8);
+  }
+
+  /** {@code mke2fs} from PATH, or from /usr/sbin or /sbin (not on a normal user's PATH). */
+  static String mke2fsBinary() {
+    for (String dir : List.of("/usr/sbin", "/sbin")) {
+      Path p = Path.of(dir, "mke2fs");
+      if (Files.isExecutable(p)) {
+        return p.toString();
+      }
+    }
+    return "mke2fs";
+  }
+}
