@@ -1,5 +1,6 @@
 package io.lcowgd.cli;
 
+import io.lcowgd.Wiring;
 import java.util.List;
 
 /** The launcher's command table. */
@@ -8,6 +9,6 @@ public final class Commands {
 
   /** Every command, in the order the usage text lists them. */
   public static List<Command> all() {
-    return List.of(new MksandboxCommand());
+    return List.of(new ServeCommand(Wiring.driverFactory()), new MksandboxCommand());
   }
 }
