@@ -33,8 +33,8 @@ fi
 HOME_DIR="$D1/root/$DRIVER"   # the Home dockerd sends in Init (for built-in drivers: the driver's own directory)
 
 is_plugin() { [[ "$DRIVER_MODE" == plugin ]]; }
-# whether to check our layout (<Home>/<id>/layer.vhd, sandbox.vhdx): only for our own plugin
-is_lcow() { is_plugin && [[ -z "${LCOW_E2E_SERVE:-}" ]]; }
+# whether to check our layout (<Home>/<id>/layer.vhd, sandbox.vhdx): only for our own plugin (some scripts/lcow)
+is_lcow() { is_plugin && [[ "${LCOW_E2E_SERVE:-scripts/lcow}" == *scripts/lcow* ]]; }
 
 # The driver's cache id of the top layer of image $1 (from dockerd's layer database).
 layer_cache_id() {

@@ -11,7 +11,8 @@
 #   LCOW_E2E_KEEP=1  keep the scratch directory (logs, data roots) after the run
 #   TMPDIR           where the scratch directory is made
 #   LCOW_E2E_SERVE   command that serves a plugin instead of `scripts/lcow serve` (same arguments; for debugging the
-#                    harness against another plugin implementation; layout checks are then skipped)
+#                    harness against another plugin implementation; layout checks are skipped unless the command
+#                    contains "scripts/lcow", e.g. another checkout's launcher)
 #
 # Only /usr/bin/docker (the 20.10 client matching Debian's dockerd) is used; a newer client may be first on PATH.
 
@@ -271,8 +272,10 @@ dockerd_stop() {
 
 # Builds the jar if missing or stale (so that plugin start-up timing does not include a Maven build).
 lcow_build() {
-  [[ -z "${LCOW_E2E_SERVE:-}" ]] || return 0
-  "$LCOW_REPO/scripts/lcow" --help >/dev/null || fail "scripts/lcow could not build or run the jar"
+  local serve
+  read -r -a serve <<< "${LCOW_E2E_SERVE:-$LCOW_REPO/scripts/lcow serve}"
+  [[ "${serve[0]}" == */scripts/lcow ]] || return 0
+  "${serve[0]}" --help >/dev/null || fail "${serve[0]} could not build or run the jar"
 }
 
 # Prints a free TCP port on 127.0.0.1.
