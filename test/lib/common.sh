@@ -388,10 +388,17 @@ plugin_stop() {
 # Leak checks and image checks
 
 # check_no_leaks DIR: no mount (mount point, source or overlay layer) and no loop device backed by a file under DIR.
+# Loop devices set to auto-clear detach when their last user goes, which the kernel may finish a moment after umount
+# returns: allow up to 5 s for that before calling it a leak.
 check_no_leaks() {
-  local dir="$1" m l
-  m="$(mounts_under "$dir")"
-  l="$(loops_under "$dir")"
+  local dir="$1" m l i
+  for ((i = 0; i < 50; i++)); do
+    m="$(mounts_under "$dir")"
+    l="$(loops_under "$dir")"
+    [[ -n "$m" || -n "$l" ]] || break
+    sleep 0.1
+  done
+  (( i == 0 )) || info "(mounts/loop devices under $dir took $((i / 10)).$((i % 10)) s to go)"
   if [[ -n "$m" || -n "$l" ]]; then
     [[ -z "$m" ]] || { echo "---- mounts still present under $dir:" >&2; grep -F "$dir/" /proc/self/mountinfo >&2; }
     [[ -z "$l" ]] || { echo "---- loop devices still attached to files under $dir:" >&2; printf '%s\n' "$l" >&2; }
