@@ -258,6 +258,9 @@ if is_plugin; then
   TCP_NAME="lcowtcp$$"
   port="$(free_port)"
   plugin_start_tcp "$TCP_NAME" "$E2E_T/plugin-tcp-root" "$port"
+  step "a bad --storage-opt lcow.* makes Init fail and dockerd refuse to start"
+  dockerd_expect_failure "$E2E_T/d-bad" "$TCP_NAME" "lcow\.nosuchoption" --storage-opt lcow.nosuchoption=1
+  step "TCP: dockerd with the spec file"
   dockerd_start "$E2E_T/d2" "$TCP_NAME"
   run_ok dk import "$BB_TAR" bb:tcp >/dev/null
   out="$(run_ok dk run --rm --network none bb:tcp sh -c 'echo over tcp > /tmp/x; cat /tmp/x')"

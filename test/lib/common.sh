@@ -236,6 +236,26 @@ dockerd_start() {
   fail "dockerd -s $driver did not answer within 60 s"
 }
 
+# dockerd_expect_failure DIR DRIVER PATTERN [dockerd args...]: runs a private dockerd that must fail to start (within
+# 60 s) with PATTERN (grep -E) in its log.
+dockerd_expect_failure() {
+  local dir="$1" driver="$2" pattern="$3" rc=0
+  shift 3
+  mkdir -p "$dir/root" "$dir/exec"
+  timeout 60 /usr/sbin/dockerd --experimental \
+    --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
+    --data-root "$dir/root" --exec-root "$dir/exec" \
+    -H "unix://$dir/docker.sock" --pidfile "$dir/docker.pid" \
+    --storage-driver "$driver" "$@" > "$dir/dockerd.log" 2>&1 || rc=$?
+  release_dockerd_mounts "$dir"
+  if [[ $rc == 0 || $rc == 124 ]]; then
+    tail -n 20 "$dir/dockerd.log" >&2
+    fail "dockerd -s $driver $* did not fail to start (exit $rc)"
+  fi
+  grep -E -q "$pattern" "$dir/dockerd.log" || { tail -n 20 "$dir/dockerd.log" >&2; fail "dockerd log lacks /$pattern/"; }
+  info "dockerd -s $driver $* failed as expected: $(grep -E -o ".{0,60}$pattern.{0,40}" "$dir/dockerd.log" | head -1)"
+}
+
 # Unmounts what dockerd itself may leave behind (a bind mount of its data root after a failed start; anything under its
 # exec root). Mounts under the data root's driver home are not touched here: they would be the driver's leaks.
 release_dockerd_mounts() {
