@@ -269,6 +269,43 @@ curl -sS --unix-socket "$SOCK" -X POST -H 'Host;' -H 'Content-Type:' --data-bina
 assert_eq "members of Diff $RW (without a)" "a/.wh.f1
 d
 new.txt" "$(tar_names "$E2E_T/d3.tar" | grep -v -x a)"
+step "Changes, DiffSize and Diff against a non-immediate ancestor (as docker build --squash asks)"
+call GraphDriver.Changes "{\"ID\":\"$RW\",\"Parent\":\"$L1\"}"
+ok "Changes $RW vs $L1"
+assert_eq "Changes of $RW against its grand-grandparent $L1 (sorted)" "/a 0
+/a/f1 2
+/a/f2 2
+/a/f3 1
+/a/sub 0
+/a/sub/big 2
+/a/sub/n 1
+/d 1
+/e 0
+/etc 1
+/etc/hostname 1
+/new.txt 1" "$(json '"\n".join(sorted("%s %d" % (c["Path"], c["Kind"]) for c in o["Changes"]))')"
+call GraphDriver.DiffSize "{\"ID\":\"$RW\",\"Parent\":\"$L1\"}"
+ok "DiffSize $RW vs $L1"
+assert_eq "DiffSize of $RW against $L1 (500 + 4 + 10 + 5 + 7)" "526" "$(json 'o["Size"]')"
+curl -sS --unix-socket "$SOCK" -X POST -H 'Host;' -H 'Content-Type:' --data-binary "{\"ID\":\"$RW\",\"Parent\":\"$L1\"}"$'\n' \
+  -o "$E2E_T/d4.tar" -w '%{http_code}' http://x/GraphDriver.Diff > "$E2E_T/code" || fail "curl Diff failed"
+[[ "$(cat "$E2E_T/code")" == 200 ]] || fail "Diff $RW vs $L1: HTTP $(cat "$E2E_T/code")"
+names="$(tar_names "$E2E_T/d4.tar")"
+info "Diff $RW vs $L1: $(echo $names)"
+assert_eq "members of the squashed Diff (without a, a/sub, markers of the opaque dir)" "a/.wh.f1
+a/.wh.f2
+a/f3
+a/sub/n
+d
+e
+etc
+etc/hostname
+new.txt" "$(grep -v -x -e a -e a/sub -e 'a/sub/.wh..wh..opq' -e 'a/sub/.wh.big' <<< "$names")"
+grep -q -x -e 'a/sub/.wh..wh..opq' -e 'a/sub/.wh.big' <<< "$names" || fail "the squashed Diff does not delete a/sub/big"
+mkdir "$E2E_T/d4x" && tar -C "$E2E_T/d4x" -xf "$E2E_T/d4.tar" a/f3 new.txt etc/hostname
+cmp "$E2E_T/d4x/a/f3" "$src2/a/f3" && [[ "$(cat "$E2E_T/d4x/new.txt")" == 'seven!' && "$(cat "$E2E_T/d4x/etc/hostname")" == host ]] \
+  || fail "file contents in the squashed Diff differ"
+
 call GraphDriver.GetMetadata "{\"ID\":\"$RW\"}"
 ok "GetMetadata $RW"
 info "Metadata of $RW: $(body)"
