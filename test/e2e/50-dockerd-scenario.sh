@@ -245,6 +245,8 @@ if is_lcow; then
   left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name sandbox.vhdx \) -not -path "$HOME_DIR/cache/*" || true)"
   [[ -z "$left" ]] || { printf '%s\n' "$left" >&2; fail "layers left in $HOME_DIR after rm and rmi"; }
 fi
+# dockerd still runs: with every container and image gone, nothing of the driver may stay mounted or attached
+check_no_leaks "$E2E_T" "$D1"
 
 step "final stop: no leaks, every image passes e2fsck"
 dockerd_stop
