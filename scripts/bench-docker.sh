@@ -9,6 +9,8 @@
 #   run     docker run --rm --network none IMG true, N times in a row (default 100)
 #   commit  docker commit of a container that wrote 100 MB
 #   save    docker save of the committed image (base + 100 MB layer)
+# Before the timings each driver gets the same warm-up (a busybox import and run; the image tar read into the page
+# cache), so the plugin's JIT warm-up and a cold page cache do not count against whichever driver runs first.
 # The minbase image is made once (debootstrap --variant=minbase bookworm from apt's mirror, docker import, docker save)
 # and cached in $LCOW_BENCH_CACHE (default /var/cache/lcow-bench). Run as root.
 set -euo pipefail
@@ -70,6 +72,12 @@ info "image tar $IMAGE_TAR ($(du -m "$IMAGE_TAR" | cut -f1) MB)"
 declare -A T
 bench() {
   local drv="$1" storage="$2" t0 i
+  step "$drv: warm-up (not timed): import and run a busybox image, read the image tar into the page cache"
+  dk import "$(busybox_tar)" bb:warmup >/dev/null
+  dk run --rm --network none bb:warmup true
+  dk rmi bb:warmup >/dev/null
+  cat "$IMAGE_TAR" > /dev/null
+
   step "$drv: docker load"
   t0="$(now)"; dk load -i "$IMAGE_TAR" >/dev/null; T[$drv.load]="$(secs "$t0" "$(now)")"
   info "load ${T[$drv.load]} s"
