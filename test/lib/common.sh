@@ -426,7 +426,19 @@ check_no_leaks() {
   (( i == 0 )) || info "(mounts/loop devices under $dir took $((i / 10)).$((i % 10)) s to go)"
   if [[ -n "$m" || -n "$l" ]]; then
     [[ -z "$m" ]] || { echo "---- mounts still present under $dir:" >&2; printf '%s\n' "$m" >&2; grep -F "$dir/" /proc/self/mountinfo >&2; }
-    [[ -z "$l" ]] || { echo "---- loop devices still attached to files under $dir:" >&2; printf '%s\n' "$l" >&2; }
+    if [[ -n "$l" ]]; then
+      echo "---- loop devices still attached to files under $dir:" >&2
+      printf '%s\n' "$l" >&2
+      if [[ -n "$PLUGIN_PID" ]]; then
+        echo "---- descriptors the plugin (pid $PLUGIN_PID and children) holds on them:" >&2
+        local p dev
+        for p in $PLUGIN_PID $(pgrep -P "$PLUGIN_PID" || true); do
+          for dev in $(awk '{print $1}' <<< "$l"); do
+            ls -l "/proc/$p/fd" 2>/dev/null | grep -F -- "-> $dev" | sed "s|^|pid $p: |" >&2 || true
+          done
+        done
+      fi
+    fi
     fail "leaked mounts or loop devices under $dir"
   fi
   info "no mounts and no loop devices left under $dir"
