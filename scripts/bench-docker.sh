@@ -4,13 +4,14 @@
 #   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin]
 #
 # Both dockerd data roots and the plugin root lie on one loop-mounted, journaled ext4 filesystem (a sparse image in the
-# scratch directory), so both drivers write to the same kind of storage. Commands timed, per driver, on a fresh data root:
+# scratch directory), so both drivers write to the same kind of storage. The two daemons run side by side and the timed
+# commands alternate between them. Commands timed, per driver, on a fresh data root:
 #   load    docker load -i <Debian bookworm minbase image, saved once and cached>
 #   run     docker run --rm --network none IMG true, N times in a row (default 100)
 #   commit  docker commit of a container that wrote 100 MB
 #   save    docker save of the committed image (base + 100 MB layer)
-# Before the timings each driver gets the same warm-up (a busybox import and run; the image tar read into the page
-# cache), so the plugin's JIT warm-up and a cold page cache do not count against whichever driver runs first.
+# Before the timings each driver gets the same warm-up (a busybox import and run; the image tar is read into the page
+# cache before each load), so the plugin's JIT warm-up and a cold page cache count against neither.
 # The minbase image is made once (debootstrap --variant=minbase bookworm from apt's mirror, docker import, docker save)
 # and cached in $LCOW_BENCH_CACHE (default /var/cache/lcow-bench). Run as root.
 set -euo pipefail
@@ -69,54 +70,109 @@ if [[ ! -s "$IMAGE_TAR" ]]; then
 fi
 info "image tar $IMAGE_TAR ($(du -m "$IMAGE_TAR" | cut -f1) MB)"
 
-declare -A T
-bench() {
-  local drv="$1" storage="$2" t0 i
-  step "$drv: warm-up (not timed): import and run a busybox image, read the image tar into the page cache"
+# Both daemons run at once and every timed command alternates between them (overlay2 first, then the plugin, or in
+# batches of 10 for the runs), so that load from other jobs on a shared machine hits both alike.
+declare -A T DIRS PIDS
+DRIVERS=()
+[[ "$ONLY" == plugin ]] || DRIVERS+=(overlay2)
+[[ "$ONLY" == overlay2 ]] || DRIVERS+=(plugin)
+
+# use DRIVER: points dk (and dockerd_stop) at that driver's dockerd.
+use() {
+  DOCKERD_DIR="${DIRS[$1]}"
+  DOCKERD_PID="${PIDS[$1]}"
+}
+
+# stop every dockerd this script started, then the usual clean-up.
+bench_cleanup() {
+  local rc=$? d
+  set +e
+  for d in "${DRIVERS[@]}"; do
+    if [[ -n "${PIDS[$d]:-}" ]]; then use "$d"; dockerd_stop quiet; PIDS[$d]=""; fi
+  done
+  DOCKERD_PID=""
+  (exit $rc)
+  e2e_cleanup
+}
+trap bench_cleanup EXIT
+
+# timed DRIVER KEY COMMAND...: runs COMMAND against DRIVER's dockerd and adds its wall time to T[DRIVER.KEY].
+timed() {
+  local drv="$1" key="$2" t0
+  shift 2
+  use "$drv"
+  t0="$(now)"
+  "$@"
+  T[$drv.$key]="$("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) + float(sys.argv[3]) - float(sys.argv[2])))' \
+    "${T[$drv.$key]:-0}" "$t0" "$(now)")"
+}
+
+runs() {
+  local i
+  for ((i = 0; i < $1; i++)); do dk run --rm --network none "$IMAGE" true; done
+}
+
+for drv in "${DRIVERS[@]}"; do
+  DOCKERD_PID=""
+  if [[ "$drv" == overlay2 ]]; then
+    dockerd_start "$MNT/overlay2" overlay2
+  else
+    step "start the plugin"
+    lcow_build
+    name="lcowbench$$"
+    plugin_start "$name" "$MNT/plugin-root"
+    dockerd_start "$MNT/lcow" "$name"
+  fi
+  DIRS[$drv]="$DOCKERD_DIR"
+  PIDS[$drv]="$DOCKERD_PID"
+  step "$drv: warm-up (not timed): import and run a busybox image"
   dk import "$(busybox_tar)" bb:warmup >/dev/null
   dk run --rm --network none bb:warmup true
   dk rmi bb:warmup >/dev/null
-  cat "$IMAGE_TAR" > /dev/null
+done
 
-  step "$drv: docker load"
-  t0="$(now)"; dk load -i "$IMAGE_TAR" >/dev/null; T[$drv.load]="$(secs "$t0" "$(now)")"
-  info "load ${T[$drv.load]} s"
+step "docker load of the minbase image"
+for drv in "${DRIVERS[@]}"; do
+  cat "$IMAGE_TAR" > /dev/null   # page cache
+  timed "$drv" load dk load -i "$IMAGE_TAR" >/dev/null
+  info "$drv: load ${T[$drv.load]} s"
+  dk run --rm --network none "$IMAGE" true   # first run (not timed)
+done
 
-  step "$drv: docker run --rm --network none $IMAGE true, $RUNS times"
-  dk run --rm --network none "$IMAGE" true   # warm-up (not timed)
-  t0="$(now)"
-  for ((i = 0; i < RUNS; i++)); do dk run --rm --network none "$IMAGE" true; done
-  T[$drv.run]="$(secs "$t0" "$(now)")"
-  info "run x$RUNS ${T[$drv.run]} s"
+step "docker run --rm --network none $IMAGE true, $RUNS times per driver (batches of 10, alternating)"
+left=$RUNS
+while ((left > 0)); do
+  n=$((left < 10 ? left : 10))
+  for drv in "${DRIVERS[@]}"; do timed "$drv" run runs "$n"; done
+  left=$((left - n))
+done
+for drv in "${DRIVERS[@]}"; do info "$drv: run x$RUNS ${T[$drv.run]} s"; done
 
-  step "$drv: docker commit of a container that wrote 100 MB"
+step "docker commit of a container that wrote 100 MB"
+for drv in "${DRIVERS[@]}"; do
+  use "$drv"
   dk run --network none --name writer "$IMAGE" sh -c 'head -c 100M /dev/urandom > /data.bin && sync'
-  t0="$(now)"; dk commit writer bench:committed >/dev/null; T[$drv.commit]="$(secs "$t0" "$(now)")"
-  info "commit ${T[$drv.commit]} s"
+done
+for drv in "${DRIVERS[@]}"; do
+  timed "$drv" commit dk commit writer bench:committed >/dev/null
+  info "$drv: commit ${T[$drv.commit]} s"
+done
 
-  step "$drv: docker save of the committed image"
-  t0="$(now)"; dk save -o "$MNT/saved-$drv.tar" bench:committed; T[$drv.save]="$(secs "$t0" "$(now)")"
-  info "save ${T[$drv.save]} s ($(du -m "$MNT/saved-$drv.tar" | cut -f1) MB)"
+step "docker save of the committed image"
+for drv in "${DRIVERS[@]}"; do
+  timed "$drv" save dk save -o "$MNT/saved-$drv.tar" bench:committed
+  info "$drv: save ${T[$drv.save]} s ($(du -m "$MNT/saved-$drv.tar" | cut -f1) MB)"
   rm -f "$MNT/saved-$drv.tar"
+done
 
+for drv in "${DRIVERS[@]}"; do
+  use "$drv"
   dk rm writer >/dev/null
   dk rmi bench:committed "$IMAGE" >/dev/null
-}
-
-if [[ "$ONLY" != plugin ]]; then
-  dockerd_start "$MNT/overlay2" overlay2
-  bench overlay2 overlay2
   dockerd_stop
-fi
-
-if [[ "$ONLY" != overlay2 ]]; then
-  step "start the plugin"
-  lcow_build
-  name="lcowbench$$"
-  plugin_start "$name" "$MNT/plugin-root"
-  dockerd_start "$MNT/lcow" "$name"
-  bench plugin "$name"
-  dockerd_stop
+  PIDS[$drv]=""
+done
+if [[ -n "$PLUGIN_PID" ]]; then
   plugin_stop
   check_no_leaks "$MNT"
 fi
