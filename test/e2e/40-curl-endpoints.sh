@@ -193,7 +193,9 @@ assert_eq "tree of $L2" "./a
 ./e
 ./emptydir
 ./link" "$(cat "$E2E_T/l2.find")"
-cmp "$dir2/a/f3" "$src2/a/f3" && cmp "$dir2/e" "$src2/e" && cmp "$dir2/a/f1" "$src1/a/f1" || fail "file contents of $L2 differ"
+if ! { cmp "$dir2/a/f3" "$src2/a/f3" && cmp "$dir2/e" "$src2/e" && cmp "$dir2/a/f1" "$src1/a/f1"; }; then
+  fail "file contents of $L2 differ"
+fi
 call GraphDriver.Put "{\"ID\":\"$L2\"}"
 ok "Put $L2"
 call GraphDriver.Changes "{\"ID\":\"$L2\",\"Parent\":\"$L1\"}"
@@ -215,7 +217,7 @@ curl -sS --unix-socket "$SOCK" -X POST -H 'Host;' -H 'Content-Type:' --data-bina
   -o "$E2E_T/d2.tar" -w '%{http_code}' http://x/GraphDriver.Diff > "$E2E_T/code" || fail "curl Diff failed"
 [[ "$(cat "$E2E_T/code")" == 200 ]] || fail "Diff $L2: HTTP $(cat "$E2E_T/code")"
 names="$(tar_names "$E2E_T/d2.tar")"
-info "Diff $L2: $(echo $names)"
+info "Diff $L2: $(oneline "$names")"
 # a/sub was replaced wholesale: either an opaque marker or a whiteout per old entry
 assert_eq "members of Diff $L2 (without a, a/sub, markers of the opaque dir)" "a/.wh.f2
 a/f3
@@ -291,7 +293,7 @@ curl -sS --unix-socket "$SOCK" -X POST -H 'Host;' -H 'Content-Type:' --data-bina
   -o "$E2E_T/d4.tar" -w '%{http_code}' http://x/GraphDriver.Diff > "$E2E_T/code" || fail "curl Diff failed"
 [[ "$(cat "$E2E_T/code")" == 200 ]] || fail "Diff $RW vs $L1: HTTP $(cat "$E2E_T/code")"
 names="$(tar_names "$E2E_T/d4.tar")"
-info "Diff $RW vs $L1: $(echo $names)"
+info "Diff $RW vs $L1: $(oneline "$names")"
 assert_eq "members of the squashed Diff (without a, a/sub, markers of the opaque dir)" "a/.wh.f1
 a/.wh.f2
 a/f3
@@ -303,8 +305,10 @@ etc/hostname
 new.txt" "$(grep -v -x -e a -e a/sub -e 'a/sub/.wh..wh..opq' -e 'a/sub/.wh.big' <<< "$names")"
 grep -q -x -e 'a/sub/.wh..wh..opq' -e 'a/sub/.wh.big' <<< "$names" || fail "the squashed Diff does not delete a/sub/big"
 mkdir "$E2E_T/d4x" && tar -C "$E2E_T/d4x" -xf "$E2E_T/d4.tar" a/f3 new.txt etc/hostname
-cmp "$E2E_T/d4x/a/f3" "$src2/a/f3" && [[ "$(cat "$E2E_T/d4x/new.txt")" == 'seven!' && "$(cat "$E2E_T/d4x/etc/hostname")" == host ]] \
-  || fail "file contents in the squashed Diff differ"
+if ! { cmp "$E2E_T/d4x/a/f3" "$src2/a/f3" && [[ "$(cat "$E2E_T/d4x/new.txt")" == 'seven!' \
+  && "$(cat "$E2E_T/d4x/etc/hostname")" == host ]]; }; then
+  fail "file contents in the squashed Diff differ"
+fi
 
 call GraphDriver.GetMetadata "{\"ID\":\"$RW\"}"
 ok "GetMetadata $RW"

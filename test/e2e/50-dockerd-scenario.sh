@@ -75,8 +75,8 @@ for i, p in enumerate(paths):
     parent = os.path.dirname(p)
     if parent in paths and paths.index(parent) > i:
         sys.exit(p + " comes before its parent " + parent)
-' "$out" || fail "docker diff $1 lists a path before its parent directory: $(echo $out)"
-  info "docker diff $1: $(echo $out)"
+' "$out" || fail "docker diff $1 lists a path before its parent directory: $(oneline "$out")"
+  info "docker diff $1: $(oneline "$out")"
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ mkdir "$E2E_T/saved"
 tar -C "$E2E_T/saved" -xf "$E2E_T/saved.tar"
 top_layer="$("$PY" -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m[0]["Layers"][-1]); assert len(m[0]["Layers"]) == 2, m' "$E2E_T/saved/manifest.json")"
 entries="$(tar -tf "$E2E_T/saved/$top_layer" | sort)"
-info "commit layer $top_layer: $(echo $entries)"
+info "commit layer $top_layer: $(oneline "$entries")"
 # parent directory entries (etc/, tmp/) may be present or not; everything else must be exactly this
 assert_eq "entries of the saved commit layer (without parent dirs)" "etc/.wh.group
 newdir/

@@ -38,6 +38,11 @@ PLUGIN_URL=""          # curl base URL (http://x over the unix socket, or http:/
 # ---------------------------------------------------------------------------------------------------------------------
 # Logging and failure
 
+# The lines of $1 joined by spaces (for one-line log messages).
+oneline() {
+  tr '\n' ' ' <<< "$1" | sed 's/ *$//'
+}
+
 step() {
   E2E_STEP="$*"
   printf '[%s] == %s\n' "$(date +%H:%M:%S)" "$*"
@@ -47,9 +52,9 @@ info() {
   printf '    %s\n' "$*"
 }
 
-# Prints the tails of the dockerd and plugin logs (the context of a failure) to stderr.
+# Prints the last 40 lines of the dockerd and plugin logs (the context of a failure) to stderr.
 e2e_context() {
-  local n="${1:-40}"
+  local n=40
   if [[ -n "$DOCKERD_DIR" && -f "$DOCKERD_DIR/dockerd.log" ]]; then
     echo "---- dockerd log tail ($DOCKERD_DIR/dockerd.log)" >&2
     tail -n "$n" "$DOCKERD_DIR/dockerd.log" >&2 || true
@@ -136,7 +141,7 @@ release_under() {
     [[ -z "$(mounts_under "$dir")" ]] && break
   done
   while read -r dev f; do
-    [[ -n "$dev" ]] && losetup -d "$dev" 2>/dev/null || true
+    if [[ -n "$dev" ]]; then losetup -d "$dev" 2>/dev/null || true; fi
   done < <(loops_under "$dir")
 }
 
@@ -431,10 +436,13 @@ check_no_leaks() {
       printf '%s\n' "$l" >&2
       if [[ -n "$PLUGIN_PID" ]]; then
         echo "---- descriptors the plugin (pid $PLUGIN_PID and children) holds on them:" >&2
-        local p dev
+        local p fd target
         for p in $PLUGIN_PID $(pgrep -P "$PLUGIN_PID" || true); do
-          for dev in $(awk '{print $1}' <<< "$l"); do
-            ls -l "/proc/$p/fd" 2>/dev/null | grep -F -- "-> $dev" | sed "s|^|pid $p: |" >&2 || true
+          for fd in /proc/"$p"/fd/*; do
+            target="$(readlink "$fd" 2>/dev/null || true)"
+            if [[ -n "$target" ]] && grep -q -x -F -e "$target" < <(awk '{print $1}' <<< "$l"); then
+              echo "pid $p: fd ${fd##*/} -> $target" >&2
+            fi
           done
         done
       fi
