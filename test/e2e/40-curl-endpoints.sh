@@ -348,6 +348,7 @@ left="$(find "$HOME_DIR" -mindepth 2 -maxdepth 2 \( -name layer.vhd -o -name san
 [[ -z "$left" ]] || fail "layers left after Remove: $left"
 call GraphDriver.Cleanup '{}'
 ok Cleanup
+check_no_leaks "$E2E_T"
 
 step "stop the plugin: socket removed, no leaks, images pass e2fsck"
 plugin_stop
