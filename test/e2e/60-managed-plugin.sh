@@ -121,6 +121,10 @@ PID_PLUGIN_ID="$(dk plugin inspect -f '{{.Id}}' "$NAME")"
 sock="/run/docker/plugins/$PID_PLUGIN_ID/lcow.sock"
 info "plugin id $PID_PLUGIN_ID, socket $sock"
 
+step "docker plugin set (settable env and args)"
+dk plugin set "$NAME" LCOW_OPTS="lcow.sandboxsize=21 lcow.timeout=120" args=--debug || fail "docker plugin set"
+[[ "$(dk plugin inspect -f '{{.Settings.Args}}' "$NAME")" == "[--debug]" ]] || fail "args not set"
+
 step "docker plugin enable $NAME"
 start=$(now_ms)
 dk plugin enable "$NAME" >/dev/null &
@@ -142,6 +146,8 @@ figure enable_to_socket_ms "$((answered - start))"
 figure enable_command_ms "$((enable_done - start))"
 [[ "$(dk plugin inspect -f '{{.Enabled}}' "$NAME")" == true ]] || fail "plugin not enabled"
 grep -q "lcow serve: ready" "$T/dockerd.log" || fail "the plugin's log did not reach dockerd's log"
+grep -F "options [lcow.sandboxsize=21, lcow.timeout=120]" "$T/dockerd.log" >/dev/null \
+  || fail "LCOW_OPTS set with docker plugin set did not reach serve --opts-env"
 info "$(grep -o 'lcow serve: ready [0-9]* ms after JVM start' "$T/dockerd.log" | tail -1)"
 
 # ---- 4. restart dockerd on the plugin
@@ -178,6 +184,8 @@ printf 'root:x:0:\n' >"$bb/etc/group"
 tar -C "$bb" -cf "$T/busybox.tar" .
 dk import "$T/busybox.tar" bb:test >/dev/null || fail "docker import"
 [[ "$(dk run --rm --network none bb:test echo hello)" == hello ]] || fail "docker run echo"
+grep -E 'DEBUG.*GraphDriver\.ApplyDiff.* ok in [0-9]+ ms' "$T/dockerd.log" >/dev/null \
+  || fail "no DEBUG call log from the plugin: args=--debug did not reach serve"
 
 step "docker run: write and delete files, with the container's root seen through the propagated mount"
 dk run -d --name c1 --network none bb:test sh -c \
