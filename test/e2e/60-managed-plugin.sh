@@ -5,8 +5,10 @@
 #   3. docker plugin create NAME target/plugin; docker plugin enable NAME
 #      -> measures the time from `enable` to the plugin socket answering Plugin.Activate
 #   4. stop dockerd, restart it on the same data root with --experimental -s NAME
-#   5. docker scenario through the plugin: import a busybox image, run (write, delete), diff, commit, run the
-#      committed image, save, rm, rmi; the container's root is the plugin's mount seen through the propagated mount
+#   5. docker scenario through the plugin (settable env LCOW_OPTS and args=--debug set before enabling): import a
+#      busybox image, run (write, delete), diff, commit, run the committed image, SIGKILL the plugin (dockerd restarts
+#      it; the next run still works), save, rm, rmi; the container's root is the plugin's mount, seen on the host
+#      through the propagated mount
 #   6. stop dockerd, start it again with vfs, disable and remove the plugin, stop dockerd
 #   7. no mounts and no loop devices left behind
 # Figures are printed as "FIGURE name value" lines (docs/benchmarks.md "Managed plugin").
@@ -221,6 +223,27 @@ step "docker commit and run the committed image"
 dk commit c1 bb:c1 >/dev/null || fail "docker commit"
 out="$(dk run --rm --network none bb:c1 sh -c 'cat /hello /d/e/f; test -e /etc/group && echo group-back || echo no-group')"
 [[ "$out" == $'data\nx\nno-group' ]] || fail "committed image content: $out"
+
+step "the plugin killed (SIGKILL) is restarted by dockerd and serves on"
+ppid_=""
+for c in /proc/[0-9]*/cgroup; do   # the plugin's container is the only process whose cgroup names the plugin id
+  p="${c#/proc/}"; p="${p%/cgroup}"
+  if grep -F "$PID_PLUGIN_ID" "$c" >/dev/null 2>&1 && [[ "$(readlink "/proc/$p/exe")" == */opt/lcow/java/bin/java ]]; then
+    ppid_="$p"
+  fi
+done
+[[ -n "$ppid_" ]] || fail "plugin process not found"
+kill -KILL "$ppid_"
+start=$(now_ms)
+for _ in $(seq 1500); do
+  [[ -d "/proc/$ppid_" ]] && { sleep 0.01; continue; }
+  curl -sf --max-time 2 --unix-socket "$sock" -X POST http://x/Plugin.Activate >/dev/null 2>&1 && break
+  sleep 0.01
+done
+curl -sf --max-time 2 --unix-socket "$sock" -X POST http://x/Plugin.Activate >/dev/null || fail "plugin not restarted"
+info "plugin pid $ppid_ killed; a new one answered after $(( $(now_ms) - start )) ms"
+out="$(dk run --rm --network none bb:c1 cat /hello)" || fail "docker run after the plugin restart"
+[[ "$out" == data ]] || fail "docker run after the plugin restart printed '$out'"
 
 step "docker save"
 dk save bb:c1 -o "$T/saved.tar" || fail "docker save"
