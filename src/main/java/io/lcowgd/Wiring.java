@@ -1,22 +1,19 @@
 package io.lcowgd;
 
-import io.lcowgd.graphdriver.GraphDriverException;
+import io.lcowgd.lcow.LcowDriver;
 
 /**
  * The composition root: which {@link io.lcowgd.graphdriver.GraphDriver} implementation {@code lcow serve} runs.
  *
- * <p>Not wired yet on this branch: the LCOW driver ({@code io.lcowgd.lcow.LcowDriver}) is built elsewhere and gets
- * plugged in here when the branches are merged. Until then the server starts and answers {@code Plugin.Activate},
- * and every {@code GraphDriver.*} call fails with a clear "driver not wired" error.
+ * <p>{@code lcow serve} runs the LCOW driver: its state directory (where Init's home and options are saved) and its
+ * data root until Init names a home is {@code --root}; its daemon-wide options are the {@code --opt lcow.KEY=VALUE}
+ * flags, which Init's {@code Opts} (dockerd's {@code --storage-opt}) then override key by key.
  */
 public final class Wiring {
   private Wiring() {}
 
   /** The factory {@code lcow serve} uses. */
   public static DriverFactory driverFactory() {
-    return cfg -> {
-      throw new GraphDriverException(GraphDriverException.Category.UNAVAILABLE,
-          "driver not wired: io.lcowgd.Wiring.driverFactory() does not create a GraphDriver in this build");
-    };
+    return cfg -> LcowDriver.open(cfg.root(), cfg.driverConfig());
   }
 }

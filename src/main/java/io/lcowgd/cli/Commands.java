@@ -9,6 +9,7 @@ public final class Commands {
 
   /** Every command, in the order the usage text lists them. */
   public static List<Command> all() {
-    return List.of(new ServeCommand(Wiring.driverFactory()), new MksandboxCommand());
+    return List.of(new ServeCommand(Wiring.driverFactory()), new Tar2VhdCommand(), new Vhd2TarCommand(),
+        new InspectCommand(), new MksandboxCommand());
   }
 }

@@ -83,10 +83,11 @@ class ServeCommandTest {
   }
 
   @Test
-  void theUnwiredBuildSaysSo() throws Exception {
+  void theBuildServesTheLcowDriverOnTheRoot() throws Exception {
     try (ServeCommand.Running r = ServeCommand.start(cfg(), Wiring.driverFactory())) {
-      String reply = call("GraphDriver.Init", "{\"Home\":\"/h\"}");
-      assertTrue(reply.startsWith("500 {\"Err\":\"the graph driver failed to start: driver not wired"), reply);
+      String reply = call("GraphDriver.Status", "{}");
+      assertTrue(reply.startsWith("200 {\"Status\":[[\"Mode\",\"safe\"],[\"Root\",\"" + tmp.resolve("root")
+          + "\"]"), reply);
     }
   }
 

@@ -65,7 +65,7 @@ class ServeProcessTest {
       assertTrue(Files.readString(spec).matches("tcp://127\\.0\\.0\\.1:\\d+\n"), Files.readString(spec));
       try (RawHttp c = RawHttp.unix(socket)) {
         String err = c.call("GraphDriver.Status", "{}").text();
-        assertTrue(err.contains("driver not wired"), err);
+        assertTrue(err.contains("[\"Root\",\"" + tmp.resolve("root") + "\"]"), err); // the LCOW driver on --root
       }
       p.destroy(); // SIGTERM
       assertTrue(p.waitFor(15, TimeUnit.SECONDS), "exit after SIGTERM");

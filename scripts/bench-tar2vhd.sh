@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmarks tar -> ext4-in-VHD conversion against `mke2fs -t ext4 -d` and `tar -xf` on the three corpora of
+# scripts/bench-corpus.sh. Every output (image, tree) goes to one loop-mounted, journaled ext4 scratch filesystem.
+#   scripts/bench-tar2vhd.sh [DIR]     (as root; DIR defaults to ./bench-out; corpora are kept in DIR/corpus)
+# Environment: RUNS (timed runs per tool, default 5), CORPORA (default "debian small random"),
+#              JAVA_OPTS (default -Xmx128m -XX:+UseSerialGC).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="$(realpath -m "${1:-$here/bench-out}")"
+runs="${RUNS:-5}"
+corpora="${CORPORA:-debian small random}"
+java_opts="${JAVA_OPTS:--Xmx128m -XX:+UseSerialGC}"
+[[ "$(id -u)" == 0 ]] || { echo "bench-tar2vhd: run as root (loop mounts)" >&2; exit 2; }
+
+mkdir -p "$dir"
+"$here/scripts/bench-corpus.sh" "$dir/corpus"
+
+jar="$here/target/lcow-graphdriver.jar"
+if [[ ! -f "$jar" ]] || [[ -n "$(find "$here/src/main" "$here/pom.xml" -newer "$jar" -print -quit)" ]]; then
+  (cd "$here" && mvn -q -B -ntp -DskipTests package >&2)
+fi
+
+scratch_img="$dir/scratch.ext4"
+mnt="$dir/scratch"
+loopdev=""
+cleanup() {
+  if mountpoint -q "$mnt"; then umount "$mnt"; fi
+  if [[ -n "$loopdev" ]] && losetup "$loopdev" >/dev/null 2>&1; then losetup -d "$loopdev"; fi
+  rm -f "$scratch_img"
+}
+trap cleanup EXIT
+rm -f "$scratch_img"
+truncate -s 64G "$scratch_img"
+mke2fs -q -F -t ext4 "$scratch_img"   # default features: has_journal
+loopdev="$(losetup --find --show "$scratch_img")"
+mkdir -p "$mnt"
+mount -t ext4 "$loopdev" "$mnt"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s.%N; }
+
+printf '%-8s %10s | %18s | %18s | %18s | %8s %8s\n' corpus "tar MB" "lcow tar2vhd" "mke2fs -d" "tar -xf" "vs mke2fs" "vs tar"
+for c in $corpora; do
+  tarf="$dir/corpus/$c.tar"
+  bytes=$(stat -c %s "$tarf")
+  mb=$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}')
+
+  # Ours: warm JVM, median of $runs.
+  ours=$(java $java_opts -cp "$jar" io.lcowgd.convert.ConvertBench "$runs" "$mnt/ours.vhd" "$tarf" | awk '{print $3}')
+
+  # tar -xf into a directory (as root: owners, modes, xattrs kept, like a layer unpack).
+  times=()
+  for i in $(seq 0 "$runs"); do
+    rm -rf "$mnt/x"; mkdir "$mnt/x"; sync
+    t0=$(now); tar --xattrs --xattrs-include='*' -xf "$tarf" -C "$mnt/x"; t1=$(now)
+    [[ $i -gt 0 ]] && times+=("$(echo "$t1 - $t0" | bc -l)")
+  done
+  tarx=$(printf '%s\n' "${times[@]}" | median)
+
+  # mke2fs -d from the extracted tree (the tree from the last tar -xf run), image sized with 30% headroom.
+  kb=$(du -sk --apparent-size "$mnt/x" | awk '{print $1}')
+  size_kb=$(( kb * 13 / 10 + 65536 ))
+  times=()
+  for i in $(seq 0 "$runs"); do
+    rm -f "$mnt/mke2fs.img"; sync
+    t0=$(now); mke2fs -q -F -t ext4 -d "$mnt/x" "$mnt/mke2fs.img" "${size_kb}k"; t1=$(now)
+    [[ $i -gt 0 ]] && times+=("$(echo "$t1 - $t0" | bc -l)")
+  done
+  mkfs=$(printf '%s\n' "${times[@]}" | median)
+  rm -rf "$mnt/x" "$mnt/mke2fs.img"
+
+  rate() { awk -v b="$bytes" -v t="$1" 'BEGIN {printf "%7.0f MB/s %5.2fs", b / 1e6 / t, t}'; }
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
+  printf '%-8s %10s | %18s | %18s | %18s | %8s %8s\n' "$c" "$mb" "$(rate "$ours")" "$(rate "$mkfs")" "$(rate "$tarx")" \
+    "$(ratio "$mkfs" "$ours")" "$(ratio "$tarx" "$ours")"
+done
+echo "(ratios: other tool's time / lcow tar2vhd time; >1 means lcow is faster. $runs timed runs each, median.)"

@@ -1,0 +1,248 @@
+package io.lcowgd.convert;
+
+import io.lcowgd.ext4.Ext4Exception;
+import io.lcowgd.ext4.Ext4Inode;
+import io.lcowgd.graphdriver.Change;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Changes, DiffSize and squashed diffs computed from layer images without mounting them.
+ *
+ * <p>The <em>new</em> tree is the union of {@code top} followed by {@code parentChain}; the <em>old</em> tree is the
+ * union of {@code parentChain} (both nearest layer first; see {@link Union}). Only names some layer of {@code top}
+ * decides are compared, with moby's rules ({@code pkg/archive/changes.go}):
+ * <ul>
+ *   <li>a name hidden by a whiteout or an opaque directory of {@code top} that exists in the old tree is a Delete
+ *       (kind 2); a whiteout for a name the old tree lacks is not reported;</li>
+ *   <li>a name the old tree lacks is an Add (kind 1), and so is everything below an added directory;</li>
+ *   <li>a name present in both is a Modify (kind 0), except: two directories with equal mode, owner, size and mtime
+ *       are not reported (their contents are still compared), and two symlinks with the same target, mode and owner
+ *       are not reported (symlinks are compared by target, never by mtime);</li>
+ *   <li>every directory other than {@code /} that contains a reported change and is not itself reported is reported
+ *       as a Modify, listed before its children (moby's {@code addChanges}; this is why {@code docker diff} prints
+ *       {@code C /etc} above {@code A /etc/x}).</li>
+ * </ul>
+ * Results are sorted by path as strings, as moby's {@code changesByPath} does, which keeps parents before children.
+ */
+public final class LayerChanges {
+  private static final int MAX_DEPTH = 2048;
+
+  private LayerChanges() {}
+
+  /**
+   * One reported change: its kind, its path as raw bytes (one char per byte, as in {@link Ext4ToTar}) and the union
+   * node holding the new content (null for deletions).
+   */
+  private record Item(String rawPath, Change.Kind kind, Union.Node node) {
+    Item(Change change, Union.Node node) {
+      this(change.path(), change.kind(), node);
+    }
+
+    Change change() {
+      return new Change(PaxTarWriter.display(rawPath), kind);
+    }
+  }
+
+  /** The changes of {@code top} (nearest first) against the union of {@code parentChain} (nearest first). */
+  public static List<Change> changes(List<LayerView> top, List<LayerView> parentChain) throws IOException {
+    List<Change> out = new ArrayList<>();
+    for (Item i : compute(top, parentChain).items) {
+      out.add(i.change());
+    }
+    return out;
+  }
+
+  /**
+   * The bytes of the changes of {@code top} against {@code parentChain}: the sum of the sizes of the regular files
+   * added or modified, each hard-linked inode counted once; directories, symlinks, devices and whiteouts count 0.
+   * This equals the sum of tar entry sizes (what ApplyDiff reports) of {@link #writeDiffTar} for the same arguments
+   * and, for a single layer against its parent, of {@link Ext4ToTar#export}. (moby's {@code ChangesSize} also counts
+   * symlink target lengths; we do not, so that DiffSize equals the ApplyDiff size of the diff, as graphtest's
+   * {@code DriverTestDiffApply} requires.)
+   */
+  public static long diffSize(List<LayerView> top, List<LayerView> parentChain) throws IOException {
+    Result r = compute(top, parentChain);
+    long size = 0;
+    Set<Object> counted = new HashSet<>();
+    for (Item i : r.items) {
+      if (i.node == null || !i.node.exists()) {
+        continue;
+      }
+      Union.Contrib c = i.node.top();
+      Ext4Inode ino = c.inode();
+      if (!ino.isRegular()) {
+        continue;
+      }
+      if (ino.links() > 1 && !counted.add(List.of(c.layer(), ino.number()))) {
+        continue;
+      }
+      size += ino.size();
+    }
+    return size;
+  }
+
+  /**
+   * Writes the changes of the union of {@code topChain} against the union of {@code baseChain} as a layer tar (for a
+   * Diff against a non-immediate ancestor, e.g. {@code --squash}): in path order, each added or modified path with
+   * its content read from the layer that owns it (directories as headers only, without opaque markers), and each
+   * deletion as a whiteout {@code .wh.<name>} (mode 0600, owner 0:0, mtime 0). Returns the sum of the entry sizes,
+   * which equals {@link #diffSize}. {@code out} is flushed, not closed.
+   */
+  public static long writeDiffTar(List<LayerView> topChain, List<LayerView> baseChain, OutputStream out)
+      throws IOException {
+    Result r = compute(topChain, baseChain);
+    OutputStream buffered = new BufferedOutputStream(new Ext4ToTar.NonClosing(out), 1 << 16);
+    LayerTarEmitter em = new LayerTarEmitter(buffered, false);
+    for (Item i : r.items) {
+      String rel = i.rawPath.substring(1);
+      if (i.kind == Change.Kind.DELETE) {
+        em.whiteout(rel, 0, 0, Instant.EPOCH);
+      } else {
+        Union.Contrib c = i.node.top();
+        em.emit(rel, r.newTree.chain().get(c.layer()).image(), c.inode());
+      }
+    }
+    em.finish();
+    buffered.flush();
+    return em.dataBytes();
+  }
+
+  private static final class Result {
+    final Union newTree;
+    final List<Item> items = new ArrayList<>();
+
+    Result(Union newTree) {
+      this.newTree = newTree;
+    }
+  }
+
+  private static Result compute(List<LayerView> top, List<LayerView> parentChain) throws IOException {
+    if (top.isEmpty()) {
+      throw new IllegalArgumentException("changes need at least one top layer");
+    }
+    List<LayerView> all = new ArrayList<>(top);
+    all.addAll(parentChain);
+    Union n = new Union(all);
+    Union o = new Union(parentChain);
+    Result r = new Result(n);
+    new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
+    r.items.sort((a, b) -> Arrays.compareUnsigned(a.rawPath.getBytes(StandardCharsets.ISO_8859_1),
+        b.rawPath.getBytes(StandardCharsets.ISO_8859_1)));
+    return r;
+  }
+
+  private static final class Walk {
+    final Union n;
+    final Union o;
+    final int topCount;
+    final List<Item> items;
+
+    Walk(Union n, Union o, int topCount, List<Item> items) {
+      this.n = n;
+      this.o = o;
+      this.topCount = topCount;
+      this.items = items;
+    }
+
+    /** Compares directory {@code path} (ending in a slash) of both trees, appending the changes below it. */
+    void dir(String path, Union.Node nd, Union.Node od, int depth) throws IOException {
+      if (depth > MAX_DEPTH) {
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
+      }
+      TreeMap<byte[], Union.Node> nc = n.children(nd, path);
+      TreeMap<byte[], Union.Node> oc = od == null ? new TreeMap<>(Arrays::compareUnsigned) : o.children(od, path);
+      TreeMap<byte[], Boolean> names = new TreeMap<>(Arrays::compareUnsigned);
+      for (Map.Entry<byte[], Union.Node> e : nc.entrySet()) {
+        if (e.getValue().touchedBelow(topCount)) {
+          names.put(e.getKey(), Boolean.TRUE);
+        }
+      }
+      for (byte[] k : oc.keySet()) {
+        Union.Node ne = nc.get(k);
+        if (ne == null || ne.touchedBelow(topCount)) {
+          names.put(k, Boolean.TRUE);
+        }
+      }
+      for (byte[] name : names.keySet()) {
+        Union.Node ne = nc.get(name);
+        Union.Node oe = oc.get(name);
+        boolean nx = ne != null && ne.exists();
+        boolean ox = oe != null && oe.exists();
+        String p = path + new String(name, StandardCharsets.ISO_8859_1);
+        if (!nx && !ox) {
+          continue;
+        }
+        int mark = items.size();
+        boolean reported = true;
+        if (!nx) {
+          items.add(new Item(new Change(p, Change.Kind.DELETE), null));
+        } else if (!ox) {
+          items.add(new Item(new Change(p, Change.Kind.ADD), ne));
+          if (ne.isDir()) {
+            added(p + "/", ne, depth + 1);
+          }
+        } else if (ne.isDir() && oe.isDir()) {
+          reported = dirDiffers(ne.top().inode(), oe.top().inode());
+          if (reported) {
+            items.add(new Item(new Change(p, Change.Kind.MODIFY), ne));
+          }
+          dir(p + "/", ne, oe, depth + 1);
+        } else if (sameSymlink(ne, oe)) {
+          reported = false;
+        } else {
+          items.add(new Item(new Change(p, Change.Kind.MODIFY), ne));
+          if (ne.isDir()) {
+            added(p + "/", ne, depth + 1);
+          }
+        }
+        if (!reported && items.size() > mark) {
+          items.add(mark, new Item(new Change(p, Change.Kind.MODIFY), ne));
+        }
+      }
+    }
+
+    private void added(String path, Union.Node nd, int depth) throws IOException {
+      if (depth > MAX_DEPTH) {
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
+      }
+      for (Map.Entry<byte[], Union.Node> e : n.children(nd, path).entrySet()) {
+        Union.Node c = e.getValue();
+        if (!c.exists()) {
+          continue;
+        }
+        String p = path + new String(e.getKey(), StandardCharsets.ISO_8859_1);
+        items.add(new Item(new Change(p, Change.Kind.ADD), c));
+        if (c.isDir()) {
+          added(p + "/", c, depth + 1);
+        }
+      }
+    }
+
+    private static boolean dirDiffers(Ext4Inode a, Ext4Inode b) {
+      return a.mode() != b.mode() || a.uid() != b.uid() || a.gid() != b.gid() || a.size() != b.size()
+          || !a.mtime().equals(b.mtime());
+    }
+
+    private boolean sameSymlink(Union.Node ne, Union.Node oe) throws IOException {
+      Ext4Inode a = ne.top().inode();
+      Ext4Inode b = oe.top().inode();
+      if (!a.isSymlink() || !b.isSymlink() || a.mode() != b.mode() || a.uid() != b.uid() || a.gid() != b.gid()) {
+        return false;
+      }
+      byte[] ta = n.chain().get(ne.top().layer()).image().readLink(a);
+      byte[] tb = o.chain().get(oe.top().layer()).image().readLink(b);
+      return Arrays.equals(ta, tb);
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package io.lcowgd.ext4;
+
+import java.util.List;
+
+/**
+ * Parses linear directory blocks ({@code struct ext4_dir_entry_2} records), verifying the leaf-block checksum tail or,
+ * for htree index blocks (which hold no entries when read linearly), the {@code dx_tail} checksum.
+ */
+final class DirParser {
+  /** Directories larger than this many entries are rejected, which bounds memory on hostile images. */
+  static final int MAX_ENTRIES = 4_000_000;
+
+  private DirParser() {}
+
+  /** Parses one directory block of {@code dir} at logical block {@code lblk}; adds entries other than . and ..  */
+  static void block(Ext4Reader fs, Ext4Inode dir, long lblk, long pblk, byte[] b, List<DirEntry> out)
+      throws Ext4Exception {
+    int bs = b.length;
+    String where = "directory block " + pblk + " (logical " + lblk + ") of inode " + dir.number();
+    int end = bs;
+    if (fs.superblock().metadataCsum()) {
+      int t = bs - 12;
+      boolean tail = Ext4Inode.le32(b, t) == 0 && Ext4Inode.le16(b, t + 4) == 12 && b[t + 6] == 0
+          && (b[t + 7] & 0xFF) == 0xDE;
+      if (dir.hasFlag(Ext4Inode.FLAG_INDEX) && isDxBlock(b, lblk)) {
+        // Checked first: a root converted from a leaf block keeps the old leaf tail bytes under its dx_tail.
+        verifyDx(fs, dir, b, lblk, where);
+      } else if (tail) {
+        int want = Ext4Inode.le32(b, bs - 4);
+        int got = Crc32c.update(fs.inodeSeed(dir), b, 0, t);
+        if (want != got) {
+          throw new Ext4Exception(where + ": checksum mismatch (stored 0x" + Integer.toHexString(want)
+              + ", computed 0x" + Integer.toHexString(got) + ")");
+        }
+        end = t;
+      } else {
+        throw new Ext4Exception(where + ": no checksum tail although metadata_csum is enabled");
+      }
+    }
+    entries(fs, b, 0, end, out, where, fs.superblock().blockSize() == 65536);
+  }
+
+  private static boolean isDxBlock(byte[] b, long lblk) {
+    int bs = b.length;
+    if (lblk == 0) {
+      return Ext4Inode.le16(b, 4) == 12 && recLen(b, 12 + 4) == bs - 12 && b[24 + 5] == 8;
+    }
+    return Ext4Inode.le32(b, 0) == 0 && recLen(b, 4) == bs;
+  }
+
+  private static int recLen(byte[] b, int off) {
+    int r = Ext4Inode.le16(b, off);
+    return b.length == 65536 && (r == 0 || r == 65535) ? 65536 : r;
+  }
+
+  private static void verifyDx(Ext4Reader fs, Ext4Inode dir, byte[] b, long lblk, String where)
+      throws Ext4Exception {
+    int countOff = lblk == 0 ? 24 + (b[24 + 5] & 0xFF) : 8;
+    if (countOff + 4 > b.length) {
+      throw new Ext4Exception(where + ": htree node header out of range");
+    }
+    int limit = Ext4Inode.le16(b, countOff);
+    int count = Ext4Inode.le16(b, countOff + 2);
+    int tail = countOff + limit * 8;
+    if (count > limit || tail + 8 > b.length) {
+      throw new Ext4Exception(where + ": htree node count " + count + " / limit " + limit + " out of range");
+    }
+    int crc = Crc32c.update(fs.inodeSeed(dir), b, 0, countOff + count * 8);
+    crc = Crc32c.update(crc, b, tail, 4);
+    crc = Crc32c.updateZeros(crc, 4);
+    int want = Ext4Inode.le32(b, tail + 4);
+    if (crc != want) {
+      throw new Ext4Exception(where + ": htree node checksum mismatch (stored 0x" + Integer.toHexString(want)
+          + ", computed 0x" + Integer.toHexString(crc) + ")");
+    }
+  }
+
+  /** Parses the records in {@code b[from, end)}; every record must lie inside the region. */
+  static void entries(Ext4Reader fs, byte[] b, int from, int end, List<DirEntry> out, String where,
+      boolean bigBlocks) throws Ext4Exception {
+    int p = from;
+    long maxIno = fs.superblock().inodesCount();
+    while (p < end) {
+      if (p + 8 > end) {
+        throw new Ext4Exception(where + ": truncated directory entry at offset " + (p - from));
+      }
+      long ino = Ext4Inode.le32(b, p) & 0xFFFFFFFFL;
+      int recLen = Ext4Inode.le16(b, p + 4);
+      if (bigBlocks && (recLen == 65535 || recLen == 0)) {
+        recLen = 65536;
+      }
+      int nameLen = b[p + 6] & 0xFF;
+      if (recLen < 8 || (recLen & 3) != 0 || p + recLen > end || (ino != 0 && 8 + nameLen > recLen)) {
+        throw new Ext4Exception(where + ": bad directory entry at offset " + (p - from) + " (rec_len " + recLen
+            + ", name_len " + nameLen + ")");
+      }
+      if (ino != 0) {
+        if (ino > maxIno || nameLen == 0) {
+          throw new Ext4Exception(where + ": directory entry at offset " + (p - from) + " has invalid inode " + ino
+              + " or empty name");
+        }
+        boolean dot = (nameLen == 1 && b[p + 8] == '.') || (nameLen == 2 && b[p + 8] == '.' && b[p + 9] == '.');
+        if (!dot) {
+          for (int i = 0; i < nameLen; i++) {
+            if (b[p + 8 + i] == '/' || b[p + 8 + i] == 0) {
+              throw new Ext4Exception(where + ": directory entry name contains '/' or NUL");
+            }
+          }
+          if (out.size() >= MAX_ENTRIES) {
+            throw new Ext4Exception(where + ": more than " + MAX_ENTRIES + " directory entries");
+          }
+          out.add(new DirEntry(java.util.Arrays.copyOfRange(b, p + 8, p + 8 + nameLen), ino));
+        }
+      }
+      p += recLen;
+    }
+  }
+}

@@ -1,0 +1,254 @@
+package io.lcowgd.ext4;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+
+/**
+ * One decoded inode ({@code struct ext4_inode}): type and permissions, ownership, size, times with nanoseconds,
+ * flags, and the raw {@code i_block} area and in-inode extended-attribute area that the reader interprets further.
+ */
+public final class Ext4Inode {
+  /** File type bits of {@code i_mode}. */
+  public static final int S_IFMT = 0xF000;
+  public static final int S_IFSOCK = 0xC000;
+  public static final int S_IFLNK = 0xA000;
+  public static final int S_IFREG = 0x8000;
+  public static final int S_IFBLK = 0x6000;
+  public static final int S_IFDIR = 0x4000;
+  public static final int S_IFCHR = 0x2000;
+  public static final int S_IFIFO = 0x1000;
+
+  /** {@code i_flags} bits the reader interprets. */
+  public static final int FLAG_INDEX = 0x1000;
+  public static final int FLAG_HUGE_FILE = 0x40000;
+  public static final int FLAG_EXTENTS = 0x80000;
+  public static final int FLAG_EA_INODE = 0x200000;
+  public static final int FLAG_INLINE_DATA = 0x10000000;
+
+  private final long number;
+  private final int mode;
+  private final long uid;
+  private final long gid;
+  private final long size;
+  private final int links;
+  private final int flags;
+  private final long generation;
+  private final long fileAcl;
+  private final long blocks;
+  private final Instant atime;
+  private final Instant ctime;
+  private final Instant mtime;
+  private final Instant crtime;
+  private final byte[] iblock;
+  private final int extraIsize;
+  private final byte[] raw;
+
+  private Ext4Inode(long number, byte[] raw, boolean hugeFileFs) {
+    this.number = number;
+    this.raw = raw;
+    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+    mode = b.getShort(0x00) & 0xFFFF;
+    uid = (b.getShort(0x02) & 0xFFFF) | (long) (b.getShort(0x78) & 0xFFFF) << 16;
+    gid = (b.getShort(0x18) & 0xFFFF) | (long) (b.getShort(0x7A) & 0xFFFF) << 16;
+    size = (b.getInt(0x04) & 0xFFFFFFFFL) | (long) b.getInt(0x6C) << 32;
+    links = b.getShort(0x1A) & 0xFFFF;
+    flags = b.getInt(0x20);
+    generation = b.getInt(0x64) & 0xFFFFFFFFL;
+    fileAcl = (b.getInt(0x68) & 0xFFFFFFFFL) | (long) (b.getShort(0x76) & 0xFFFF) << 32;
+    long blk = (b.getInt(0x1C) & 0xFFFFFFFFL) | (hugeFileFs ? (long) (b.getShort(0x74) & 0xFFFF) << 32 : 0);
+    blocks = blk;
+    iblock = new byte[60];
+    b.get(0x28, iblock);
+    extraIsize = raw.length > 128 ? Math.min(b.getShort(0x80) & 0xFFFF, raw.length - 128) : 0;
+    atime = time(b, 0x08, 0x8C);
+    ctime = time(b, 0x0C, 0x84);
+    mtime = time(b, 0x10, 0x88);
+    crtime = fits(0x90 + 4) ? time(b, 0x90, 0x94) : Instant.EPOCH;
+  }
+
+  /** Decodes {@code raw} (one on-disk inode of the superblock's inode size) as inode {@code number}. */
+  static Ext4Inode decode(long number, byte[] raw, boolean hugeFileFs) {
+    return new Ext4Inode(number, raw, hugeFileFs);
+  }
+
+  private boolean fits(int end) {
+    return end <= 128 + extraIsize;
+  }
+
+  private Instant time(ByteBuffer b, int off, int extraOff) {
+    long sec = b.getInt(off);
+    long nsec = 0;
+    if (fits(extraOff + 4)) {
+      int extra = b.getInt(extraOff);
+      sec += (long) (extra & 3) << 32;
+      nsec = (extra >>> 2) & 0x3FFFFFFF;
+      if (nsec > 999_999_999) {
+        nsec = 0;
+      }
+    }
+    return Instant.ofEpochSecond(sec, nsec);
+  }
+
+  /** The inode number. */
+  public long number() {
+    return number;
+  }
+
+  /** {@code i_mode}: type bits and permission bits (including setuid, setgid, sticky). */
+  public int mode() {
+    return mode;
+  }
+
+  /** The type bits of the mode ({@link #S_IFMT} mask). */
+  public int type() {
+    return mode & S_IFMT;
+  }
+
+  /** The permission bits (07777). */
+  public int permissions() {
+    return mode & 07777;
+  }
+
+  /** Whether this is a directory. */
+  public boolean isDirectory() {
+    return type() == S_IFDIR;
+  }
+
+  /** Whether this is a regular file. */
+  public boolean isRegular() {
+    return type() == S_IFREG;
+  }
+
+  /** Whether this is a symbolic link. */
+  public boolean isSymlink() {
+    return type() == S_IFLNK;
+  }
+
+  /** Whether this is a character device. */
+  public boolean isCharDevice() {
+    return type() == S_IFCHR;
+  }
+
+  /** Whether this is an overlay whiteout: a character device with device number 0/0. */
+  public boolean isWhiteout() {
+    return isCharDevice() && deviceMajor() == 0 && deviceMinor() == 0;
+  }
+
+  /** The 32-bit owner id. */
+  public long uid() {
+    return uid;
+  }
+
+  /** The 32-bit group id. */
+  public long gid() {
+    return gid;
+  }
+
+  /** The file size in bytes ({@code i_size_lo | i_size_high << 32}). */
+  public long size() {
+    return size;
+  }
+
+  /** The hard-link count. */
+  public int links() {
+    return links;
+  }
+
+  /** {@code i_flags}. */
+  public int flags() {
+    return flags;
+  }
+
+  /** Whether a flag bit is set. */
+  public boolean hasFlag(int flag) {
+    return (flags & flag) != 0;
+  }
+
+  /** {@code i_generation}. */
+  public long generation() {
+    return generation;
+  }
+
+  /** The extended-attribute block number, or 0. */
+  public long fileAclBlock() {
+    return fileAcl;
+  }
+
+  /** {@code i_blocks} as stored (512-byte units, or filesystem blocks when the inode has HUGE_FILE). */
+  public long blocksRaw() {
+    return blocks;
+  }
+
+  /** Last access time (seconds and nanoseconds; epoch-extended). */
+  public Instant atime() {
+    return atime;
+  }
+
+  /** Last status change time. */
+  public Instant ctime() {
+    return ctime;
+  }
+
+  /** Last modification time. */
+  public Instant mtime() {
+    return mtime;
+  }
+
+  /** Creation time, or the epoch when the inode is too small to hold it. */
+  public Instant crtime() {
+    return crtime;
+  }
+
+  /** A copy of the 60-byte {@code i_block} area. */
+  public byte[] iblock() {
+    return iblock.clone();
+  }
+
+  byte[] iblockRaw() {
+    return iblock;
+  }
+
+  /** The device major number of a character or block device. */
+  public int deviceMajor() {
+    int old = le32(iblock, 0);
+    if (old != 0) {
+      return (old >>> 8) & 0xFF;
+    }
+    int nw = le32(iblock, 4);
+    return (nw & 0xFFF00) >>> 8;
+  }
+
+  /** The device minor number of a character or block device. */
+  public int deviceMinor() {
+    int old = le32(iblock, 0);
+    if (old != 0) {
+      return old & 0xFF;
+    }
+    int nw = le32(iblock, 4);
+    return (nw & 0xFF) | ((nw >>> 12) & 0xFFF00);
+  }
+
+  /** {@code i_extra_isize}, clamped to the inode size. */
+  int extraIsize() {
+    return extraIsize;
+  }
+
+  /** The raw on-disk inode (shared; callers must not modify it). */
+  byte[] raw() {
+    return raw;
+  }
+
+  static int le32(byte[] a, int off) {
+    return (a[off] & 0xFF) | (a[off + 1] & 0xFF) << 8 | (a[off + 2] & 0xFF) << 16 | (a[off + 3] & 0xFF) << 24;
+  }
+
+  static int le16(byte[] a, int off) {
+    return (a[off] & 0xFF) | (a[off + 1] & 0xFF) << 8;
+  }
+
+  @Override
+  public String toString() {
+    return "inode " + number + " mode " + Integer.toOctalString(mode) + " size " + size;
+  }
+}
