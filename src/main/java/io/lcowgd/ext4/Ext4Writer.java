@@ -17,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.zip.CRC32C;
 
 /**
  * Writes a compact, read-only ext4 filesystem image for one container layer, streaming file contents straight to
@@ -53,8 +52,9 @@ import java.util.TreeMap;
  *   <li>Not used: journal, {@code dir_index} (linear directories are valid at any size; htree is an optimisation
  *       the kernel ignores on read-only mounts only for lookups), {@code metadata_csum} (keeps the image readable by
  *       the same kernels as hcsshim's tar2ext4), inline data (not DAX-compatible), {@code resize_inode}.
- *   <li>Deterministic: no clocks, no randomness. The UUID is derived from a SHA-256 of the metadata written
- *       (inode tables and directory blocks); superblock times and the hash seed are zero.
+ *   <li>Deterministic: no clocks, no randomness. The UUID is derived from CRC-32C digests of the metadata written
+ *       (inode tables and directory blocks), the block count and the inode count; superblock times and the hash
+ *       seed are zero.
  * </ul>
  *
  * <h2>Tree semantics</h2> Paths are relative, {@code /}-separated, already cleaned (no {@code .}, {@code ..} or empty
@@ -553,15 +553,15 @@ public final class Ext4Writer {
 
   /** Lays out and writes all metadata when the tree is complete. */
   private final class Finisher {
-    private final MessageDigest digest;
+    /** Two independent CRC-32C streams over the metadata, for the UUID (cheap, hardware accelerated). */
+    private final CRC32C digest = new CRC32C();
+    private final CRC32C digest2 = new CRC32C();
     private final List<Node> dirsInOrder = new ArrayList<>();
 
-    Finisher() {
-      try {
-        digest = MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
+    private void hash(byte[] b) {
+      digest.update(b);
+      digest2.update(b, 0, b.length / 2);
+      digest2.update(b.length);
     }
 
     long run() throws IOException {
@@ -644,7 +644,7 @@ public final class Ext4Writer {
       int recLen = BLOCK_SIZE - lastEntry;
       block[lastEntry + DirectoryEntry.REC_LEN] = (byte) recLen;
       block[lastEntry + DirectoryEntry.REC_LEN + 1] = (byte) (recLen >>> 8);
-      digest.update(block);
+      hash(block);
       appender.append(block, 0, BLOCK_SIZE);
       Arrays.fill(block, (byte) 0);
       b.clear();
@@ -736,7 +736,7 @@ public final class Ext4Writer {
           writeInode(table, n);
         }
         freeInodes[g] = free;
-        digest.update(table.array());
+        hash(table.array());
         appender.append(table.array(), 0, table.capacity());
       }
 
@@ -832,8 +832,10 @@ public final class Ext4Writer {
       sb.wantExtraIsize = EXTRA_ISIZE;
       sb.logGroupsPerFlex = Math.max(1, 64 - Long.numberOfLeadingZeros(groups - 1));
       sb.lpfIno = 0;
-      byte[] h = digest.digest();
-      byte[] uuid = Arrays.copyOf(h, 16);
+      ByteBuffer h = ByteBuffer.allocate(16);
+      h.putInt((int) digest.getValue()).putInt((int) digest2.getValue()).putInt((int) blocksCount)
+          .putInt(inodes.size());
+      byte[] uuid = h.array();
       uuid[6] = (byte) ((uuid[6] & 0x0F) | 0x50); // name-based (version 5 style)
       uuid[8] = (byte) ((uuid[8] & 0x3F) | 0x80);
       sb.uuid = uuid;
