@@ -37,6 +37,7 @@ mkdir -p "$mnt"
 mount -t ext4 "$loopdev" "$mnt"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+best() { sort -n | head -1; }
 now() { date +%s.%N; }
 
 printf '%-8s %10s | %18s | %18s | %18s | %8s %8s\n' corpus "tar MB" "lcow tar2vhd" "mke2fs -d" "tar -xf" "vs mke2fs" "vs tar"
@@ -46,7 +47,8 @@ for c in $corpora; do
   mb=$(awk -v b="$bytes" 'BEGIN {printf "%.1f", b / 1e6}')
 
   # Ours: warm JVM, median of $runs.
-  ours=$(java $java_opts -cp "$jar" io.lcowgd.convert.ConvertBench "$runs" "$mnt/ours.vhd" "$tarf" | awk '{print $3}')
+  read -r ours ours_best < <(java $java_opts -cp "$jar" io.lcowgd.convert.ConvertBench "$runs" "$mnt/ours.vhd" "$tarf" \
+    | awk '{print $3, $4}')
 
   # tar -xf into a directory (as root: owners, modes, xattrs kept, like a layer unpack).
   times=()
@@ -56,6 +58,7 @@ for c in $corpora; do
     [[ $i -gt 0 ]] && times+=("$(echo "$t1 - $t0" | bc -l)")
   done
   tarx=$(printf '%s\n' "${times[@]}" | median)
+  tarx_best=$(printf '%s\n' "${times[@]}" | best)
 
   # mke2fs -d from the extracted tree (the tree from the last tar -xf run), image sized with 30% headroom
   # and enough inodes.
@@ -70,11 +73,14 @@ for c in $corpora; do
     [[ $i -gt 0 ]] && times+=("$(echo "$t1 - $t0" | bc -l)")
   done
   mkfs=$(printf '%s\n' "${times[@]}" | median)
+  mkfs_best=$(printf '%s\n' "${times[@]}" | best)
   rm -rf "$mnt/x" "$mnt/mke2fs.img"
 
-  rate() { awk -v b="$bytes" -v t="$1" 'BEGIN {printf "%7.0f MB/s %5.2fs", b / 1e6 / t, t}'; }
+  rate() { awk -v b="$bytes" -v t="$1" -v u="$2" 'BEGIN {printf "%5.0f (%5.0f) MB/s", b / 1e6 / t, b / 1e6 / u}'; }
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
-  printf '%-8s %10s | %18s | %18s | %18s | %8s %8s\n' "$c" "$mb" "$(rate "$ours")" "$(rate "$mkfs")" "$(rate "$tarx")" \
+  printf '%-8s %10s | %18s | %18s | %18s | %8s %8s\n' "$c" "$mb" "$(rate "$ours" "$ours_best")" \
+    "$(rate "$mkfs" "$mkfs_best")" "$(rate "$tarx" "$tarx_best")" \
     "$(ratio "$mkfs" "$ours")" "$(ratio "$tarx" "$ours")"
 done
-echo "(ratios: other tool's time / lcow tar2vhd time; >1 means lcow is faster. $runs timed runs each, median.)"
+echo "(MB/s of tar input: median (best) of $runs timed runs after one warm-up; ratios of medians: other tool's time"
+echo " / lcow tar2vhd time, >1 means lcow is faster. load average: $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -151,6 +151,46 @@ class TarToExt4Test {
     }
   }
 
+  /** Entries below a symlinked directory are written through it, inside the layer, as tar -x does. */
+  @Test
+  void entriesBelowSymlinkedDirectories() throws Exception {
+    Path rel = tar(TarFixtures.builder()
+        .dir("usr")
+        .dir("usr/lib")
+        .symlink("lib", "usr/lib")
+        .file("lib/a", "through relative link")
+        .hardlink("hl", "lib/a"));
+    Path v0 = vhd();
+    LayerChecks.convert(rel, v0);
+    LayerChecks.assertMatchesGnuTar(rel, v0, tmp, NO_ROOT.ignoringMtimeOf(Set.of("usr/lib")));
+    // Absolute targets and ".." resolve inside the layer (GNU tar, not chrooted, cannot be the reference here).
+    Path t = tar(TarFixtures.builder()
+        .dir("usr")
+        .dir("usr/lib")
+        .symlink("lib", "usr/lib")
+        .symlink("abs", "/usr/lib")
+        .symlink("up", "../../../usr")
+        .file("lib/a", "through relative link")
+        .file("abs/b", "through absolute link")
+        .file("up/lib/c", "dot-dot stops at the layer root")
+        .hardlink("hl", "abs/a"));
+    Path v = vhd();
+    LayerChecks.convert(t, v);
+    try (LoopMount m = LayerChecks.mount(v)) {
+      assertEquals("through absolute link", Files.readString(m.root().resolve("usr/lib/b")));
+      assertEquals("dot-dot stops at the layer root", Files.readString(m.root().resolve("usr/lib/c")));
+      assertEquals(2, Files.getAttribute(m.root().resolve("usr/lib/a"), "unix:nlink"));
+    }
+    Path bad = tar(TarFixtures.builder().symlink("loop", "loop").file("loop/x", "x"));
+    java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> LayerChecks.convert(bad, vhd()));
+    assertTrue(e.getMessage().contains("symbolic links"), e.getMessage());
+    Path dangling = tar(TarFixtures.builder().symlink("d", "nowhere").file("d/x", "x"));
+    e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> LayerChecks.convert(dangling, vhd()));
+    assertTrue(e.getMessage().contains("'d/x'"), e.getMessage());
+  }
+
   @Test
   void directoryReplacedByFileLosesSubtree() throws Exception {
     Path t = tar(TarFixtures.builder()
