@@ -94,6 +94,41 @@ class TarToExt4Test {
     }
   }
 
+  /**
+   * A tree made on disk and archived by GNU tar (POSIX format, xattrs incl. a binary security.capability, a sparse
+   * file archived with --sparse, zero runs, hard links, devices): the image must equal GNU tar's extraction.
+   */
+  @Test
+  void gnuTarArchiveOfARealTree() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    Files.createDirectories(src.resolve("usr/bin"));
+    Path ping = Files.write(src.resolve("usr/bin/ping"), new byte[12345]);
+    Xattrs.set(ping, "security.capability",
+        new byte[] {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0});
+    Xattrs.set(src.resolve("usr"), "user.comment", "dir xattr".getBytes(StandardCharsets.UTF_8));
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(src.resolve("sparse"),
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap("head".getBytes()), 0);
+      ch.write(java.nio.ByteBuffer.wrap("middle".getBytes()), 5L << 20);
+      ch.write(java.nio.ByteBuffer.wrap("tail".getBytes()), (9L << 20) - 4);
+    }
+    byte[] zeroRuns = new byte[3 << 20];
+    zeroRuns[1 << 20] = 1;
+    Files.write(src.resolve("zero-runs"), zeroRuns);
+    Files.createLink(src.resolve("usr/bin/ping6"), ping);
+    Files.createSymbolicLink(src.resolve("usr/lib64"), Path.of("lib"));
+    new ProcessBuilder("mknod", src.resolve("null").toString(), "c", "1", "3").start().waitFor();
+    new ProcessBuilder("mkfifo", src.resolve("fifo").toString()).start().waitFor();
+    new ProcessBuilder("chown", "-h", "123456:654321", src.resolve("zero-runs").toString()).start().waitFor();
+    Files.setLastModifiedTime(src.resolve("zero-runs"), FileTime.from(Instant.parse("1969-07-20T20:17:40.123456789Z")));
+    Path t = TarFixtures.tarDirectoryWithGnuTar(src, tmp.resolve("gnu-posix.tar"), "--sparse");
+    Path v = vhd();
+    LayerChecks.convert(t, v);
+    LayerChecks.assertMatchesGnuTar(t, v, tmp, TreeCompare.Options.defaults());
+    Path v2 = vhd();
+    LayerChecks.convertStream(new java.io.FileInputStream(t.toFile()), v2, ConvertOptions.defaults());
+  }
+
   @Test
   void gnuLongNamesAndPlainStreamInput() throws Exception {
     java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
