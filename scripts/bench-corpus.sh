@@ -53,7 +53,8 @@ PY
       for c in $(seq -w 0 99); do head -c $((1024 + RANDOM % 3073)) /dev/urandom >"$d/f$c.txt"; done
     done; done
   }
-  tar --format=posix --numeric-owner -cf small.tar.tmp -C small.root .
+  # GNU format: no per-file PAX header (like most layer tars, whose mtimes are whole seconds).
+  tar --format=gnu --numeric-owner -cf small.tar.tmp -C small.root .
   mv small.tar.tmp small.tar
   rm -rf small.root
 fi
@@ -63,7 +64,7 @@ if [[ ! -s random.tar ]]; then
   mkdir random.root
   head -c $((1 << 30)) /dev/urandom >random.root/random1.bin
   head -c $((1 << 30)) /dev/urandom >random.root/random2.bin
-  tar --format=posix --numeric-owner -cf random.tar.tmp -C random.root .
+  tar --format=gnu --numeric-owner -cf random.tar.tmp -C random.root .
   mv random.tar.tmp random.tar
   rm -rf random.root
 fi

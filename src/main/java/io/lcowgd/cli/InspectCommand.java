@@ -22,6 +22,8 @@ public final class InspectCommand implements Command {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss")
       .withZone(ZoneOffset.UTC);
 
+  private static final int MAX_DEPTH = 1024;
+
   @Override
   public String name() {
     return "inspect";
@@ -52,12 +54,16 @@ public final class InspectCommand implements Command {
       out.println("state:            " + (sb.state() & 1) + (r.needsRecovery() ? " (journal needs recovery)" : ""));
       out.println("features:         " + String.join(" ", sb.featureNames()));
       out.println();
-      listing(r, r.root(), "/", out, new HashSet<>());
+      listing(r, r.root(), "/", out, new HashSet<>(), 0);
     }
     return 0;
   }
 
-  private void listing(Ext4Reader r, Ext4Inode dir, String path, PrintStream out, Set<Long> seen) throws Exception {
+  private void listing(Ext4Reader r, Ext4Inode dir, String path, PrintStream out, Set<Long> seen, int depth)
+      throws Exception {
+    if (depth > MAX_DEPTH) {
+      throw new io.lcowgd.ext4.Ext4Exception(path + ": directories nested deeper than " + MAX_DEPTH);
+    }
     if (!seen.add(dir.number())) {
       throw new io.lcowgd.ext4.Ext4Exception(path + ": directory inode " + dir.number() + " reachable twice");
     }
@@ -89,7 +95,7 @@ public final class InspectCommand implements Command {
     }
     for (int i = 0; i < subdirs.size(); i++) {
       out.println();
-      listing(r, subdirs.get(i), (path.equals("/") ? "/" : path + "/") + subnames.get(i), out, seen);
+      listing(r, subdirs.get(i), (path.equals("/") ? "/" : path + "/") + subnames.get(i), out, seen, depth + 1);
     }
   }
 

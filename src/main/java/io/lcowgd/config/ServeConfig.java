@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -21,7 +22,8 @@ import java.util.regex.Pattern;
  * @param specDir where to write {@code <name>.spec} ({@code --write-spec}, directory {@code --spec-dir}, default
  *     {@value #DEFAULT_SPEC_DIR}); empty when no spec file is written
  * @param name plugin name ({@code --name}, default {@value #DEFAULT_NAME}): the spec file and default socket names
- * @param driverOptions the {@code --opt lcow.KEY=VALUE} options as given (already validated)
+ * @param driverOptions the driver options as given (already validated): those of the {@code --opts-env} variable
+ *     first, then the {@code --opt lcow.KEY=VALUE} flags, so flags win
  * @param driverConfig {@link DriverConfig#DEFAULTS} with {@code driverOptions} applied
  * @param debug {@code --debug}: log every call
  */
@@ -61,6 +63,8 @@ public record ServeConfig(
           "  --spec-dir DIR        spec directory (default " + DEFAULT_SPEC_DIR + "; implies --write-spec)",
           "  --name NAME           plugin name (default " + DEFAULT_NAME + ")",
           "  --opt lcow.KEY=VALUE  driver option (repeatable): " + String.join(", ", DriverConfig.KEYS),
+          "  --opts-env NAME       also read driver options from environment variable NAME (space-separated",
+          "                        lcow.KEY=VALUE; --opt flags win); unset or empty means none",
           "  --debug               log every request");
 
   public ServeConfig {
@@ -101,6 +105,17 @@ public record ServeConfig(
    * @throws ConfigException naming the flag and value for anything unknown, missing or invalid
    */
   public static ServeConfig parse(List<String> args) {
+    return parse(args, System::getenv);
+  }
+
+  /**
+   * Parses the arguments of {@code lcow serve} like {@link #parse(List)}, reading the variable named by
+   * {@code --opts-env} through {@code env} (a managed plugin's settable {@code Env} entries reach the process this
+   * way; its entrypoint has no shell to expand them into {@code --opt} flags).
+   *
+   * @throws ConfigException naming the flag and value for anything unknown, missing or invalid
+   */
+  public static ServeConfig parse(List<String> args, UnaryOperator<String> env) {
     Path root = Path.of(DEFAULT_ROOT);
     Path socket = null;
     boolean noSocket = false;
@@ -111,6 +126,7 @@ public record ServeConfig(
     Path specDir = Path.of(DEFAULT_SPEC_DIR);
     String name = DEFAULT_NAME;
     List<String> opts = new ArrayList<>();
+    String optsEnv = null;
     boolean debug = false;
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -133,7 +149,7 @@ public record ServeConfig(
             default -> debug = true;
           }
         }
-        case "--root", "--socket", "--socket-group", "--tcp", "--spec-dir", "--name", "--opt" -> {
+        case "--root", "--socket", "--socket-group", "--tcp", "--spec-dir", "--name", "--opt", "--opts-env" -> {
           String v;
           if (inline != null) {
             v = inline;
@@ -155,6 +171,7 @@ public record ServeConfig(
               writeSpec = true;
             }
             case "--name" -> name = v;
+            case "--opts-env" -> optsEnv = v;
             default -> opts.add(v);
           }
         }
@@ -166,6 +183,18 @@ public record ServeConfig(
     }
     if (socket == null && !noSocket) {
       socket = Path.of(DEFAULT_SOCKET_DIR, name + ".sock");
+    }
+    if (optsEnv != null) {
+      String value = env.apply(optsEnv);
+      List<String> fromEnv = value == null || value.isBlank() ? List.of() : List.of(value.strip().split("\\s+"));
+      try {
+        DriverConfig.parse(fromEnv);
+      } catch (ConfigException e) {
+        throw new ConfigException("--opts-env " + optsEnv + " (" + optsEnv + "='" + value + "'): " + e.getMessage(), e);
+      }
+      List<String> all = new ArrayList<>(fromEnv);
+      all.addAll(opts);
+      opts = all;
     }
     DriverConfig driver;
     try {

@@ -15,11 +15,18 @@ import java.util.List;
  * <p>Usage: {@code java -cp lcow-graphdriver.jar io.lcowgd.convert.ConvertBench RUNS OUT.vhd TAR...}. One untimed
  * warm-up conversion precedes the timed runs of each tar; {@code sync} runs (untimed) before every conversion so
  * that earlier dirty pages do not slow the next run.
+ *
+ * <p>Serve mode, {@code ConvertBench --serve OUT.vhd}: reads one tar path per line from stdin, converts it and
+ * prints the seconds taken, so a script can interleave our runs with other tools' runs in one warm JVM.
  */
 public final class ConvertBench {
   private ConvertBench() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 2 && args[0].equals("--serve")) {
+      serve(Path.of(args[1]));
+      return;
+    }
     if (args.length < 3) {
       System.err.println("usage: ConvertBench RUNS OUT.vhd TAR...");
       System.exit(2);
@@ -42,7 +49,22 @@ public final class ConvertBench {
         }
       }
       Collections.sort(times);
+      System.err.println(tar + " times " + times);
       System.out.printf("%s %d %.4f %.4f%n", tar, Files.size(tar), times.get(times.size() / 2), times.get(0));
+    }
+    Files.deleteIfExists(out);
+  }
+
+  private static void serve(Path out) throws Exception {
+    java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));
+    for (String line; (line = r.readLine()) != null; ) {
+      Files.deleteIfExists(out);
+      long t0 = System.nanoTime();
+      try (InputStream in = new FileInputStream(line.trim())) {
+        TarToExt4.convert(in, out, ConvertOptions.defaults());
+      }
+      System.out.printf("%.4f%n", (System.nanoTime() - t0) / 1e9);
+      System.out.flush();
     }
     Files.deleteIfExists(out);
   }

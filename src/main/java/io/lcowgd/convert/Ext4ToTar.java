@@ -25,6 +25,9 @@ import java.util.Set;
  * xattr and hard-link translation, are described in {@link LayerView} and {@link LayerTarEmitter}.
  */
 public final class Ext4ToTar {
+  /** Bound on the directory entries listed along the current path, which bounds memory on hostile images. */
+  static final long MAX_PENDING_ENTRIES = io.lcowgd.ext4.DirParser.MAX_ENTRIES;
+
   private Ext4ToTar() {}
 
   /**
@@ -40,9 +43,11 @@ public final class Ext4ToTar {
     Ext4Inode root = view.treeRoot();
     seenDirs.add(root.number());
     stack.push(new Frame("", view.children(root)));
+    long pending = stack.peek().entries.size();
     while (!stack.isEmpty()) {
       Frame f = stack.peek();
       if (f.next == f.entries.size()) {
+        pending -= f.entries.size();
         stack.pop();
         continue;
       }
@@ -60,7 +65,13 @@ public final class Ext4ToTar {
           throw new Ext4Exception("/" + PaxTarWriter.display(path) + ": directory inode " + ino.number()
               + " is reachable twice (directory loop or hard-linked directory)");
         }
-        stack.push(new Frame(path + "/", view.children(ino)));
+        Frame child = new Frame(path + "/", view.children(ino));
+        pending += child.entries.size();
+        if (pending > MAX_PENDING_ENTRIES) {
+          throw new Ext4Exception("/" + PaxTarWriter.display(path) + ": more than " + MAX_PENDING_ENTRIES
+              + " directory entries held along one path (hostile image?)");
+        }
+        stack.push(child);
       }
     }
     emitter.finish();

@@ -36,7 +36,7 @@ import java.util.TreeMap;
  * Results are sorted by path as strings, as moby's {@code changesByPath} does, which keeps parents before children.
  */
 public final class LayerChanges {
-  private static final int MAX_DEPTH = 2048;
+  private static final int MAX_DEPTH = 1024;
 
   private LayerChanges() {}
 
@@ -136,7 +136,11 @@ public final class LayerChanges {
     Union n = new Union(all);
     Union o = new Union(parentChain);
     Result r = new Result(n);
-    new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
+    try {
+      new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
+    } catch (StackOverflowError e) {
+      throw new Ext4Exception("directory tree too deep to compare on this thread's stack", e);
+    }
     r.items.sort((a, b) -> Arrays.compareUnsigned(a.rawPath.getBytes(StandardCharsets.ISO_8859_1),
         b.rawPath.getBytes(StandardCharsets.ISO_8859_1)));
     return r;
@@ -147,6 +151,7 @@ public final class LayerChanges {
     final Union o;
     final int topCount;
     final List<Item> items;
+    long held;
 
     Walk(Union n, Union o, int topCount, List<Item> items) {
       this.n = n;
@@ -162,6 +167,24 @@ public final class LayerChanges {
       }
       TreeMap<byte[], Union.Node> nc = n.children(nd, path);
       TreeMap<byte[], Union.Node> oc = od == null ? new TreeMap<>(Arrays::compareUnsigned) : o.children(od, path);
+      hold(path, nc.size() + oc.size());
+      try {
+        compare(path, nc, oc, depth);
+      } finally {
+        held -= nc.size() + oc.size();
+      }
+    }
+
+    private void hold(String path, long n) throws Ext4Exception {
+      held += n;
+      if (held > Ext4ToTar.MAX_PENDING_ENTRIES) {
+        throw new Ext4Exception(PaxTarWriter.display(path) + ": more than " + Ext4ToTar.MAX_PENDING_ENTRIES
+            + " directory entries held along one path (hostile image?)");
+      }
+    }
+
+    private void compare(String path, TreeMap<byte[], Union.Node> nc, TreeMap<byte[], Union.Node> oc, int depth)
+        throws IOException {
       TreeMap<byte[], Boolean> names = new TreeMap<>(Arrays::compareUnsigned);
       for (Map.Entry<byte[], Union.Node> e : nc.entrySet()) {
         if (e.getValue().touchedBelow(topCount)) {
@@ -216,7 +239,17 @@ public final class LayerChanges {
       if (depth > MAX_DEPTH) {
         throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
       }
-      for (Map.Entry<byte[], Union.Node> e : n.children(nd, path).entrySet()) {
+      TreeMap<byte[], Union.Node> kids = n.children(nd, path);
+      hold(path, kids.size());
+      try {
+        addedChildren(path, kids, depth);
+      } finally {
+        held -= kids.size();
+      }
+    }
+
+    private void addedChildren(String path, TreeMap<byte[], Union.Node> kids, int depth) throws IOException {
+      for (Map.Entry<byte[], Union.Node> e : kids.entrySet()) {
         Union.Node c = e.getValue();
         if (!c.exists()) {
           continue;

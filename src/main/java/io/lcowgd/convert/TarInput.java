@@ -224,6 +224,8 @@ final class TarInput extends InputStream {
         seekForward(left);
         n = left;
       }
+      // Leave the caller's stream at the end too (reads here are positional).
+      channel.position(position());
       return n;
     }
     n += limit - pos;

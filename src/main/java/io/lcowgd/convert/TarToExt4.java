@@ -40,7 +40,7 @@ public final class TarToExt4 {
   private TarToExt4() {}
 
   /** Files at least this big are copied with {@code transferTo} when the tar is a regular file. */
-  static final long DIRECT_COPY_THRESHOLD = 256 << 10;
+  static final long DIRECT_COPY_THRESHOLD = 64 << 10;
   private static final int READ_BUFFER = 1 << 20;
   private static final String OPAQUE = ".wh..wh..opq";
   private static final String WH_PREFIX = ".wh.";

@@ -93,22 +93,6 @@ final class BlockAppender {
     return first;
   }
 
-  /** Appends {@code blocks} zero blocks (written as zeros, never as a hole); returns the first block. */
-  long appendZeros(long blocks) throws IOException {
-    long first = alignFill();
-    long left = blocks * blockSize;
-    while (left > 0) {
-      if (fill == buf.length) {
-        flush();
-      }
-      int n = (int) Math.min(left, buf.length - fill);
-      java.util.Arrays.fill(buf, fill, fill + n, (byte) 0);
-      fill += n;
-      left -= n;
-    }
-    return first;
-  }
-
   /** Pads the buffered bytes to a block boundary with zeros and returns the next block. */
   private long alignFill() {
     int rem = fill % blockSize;

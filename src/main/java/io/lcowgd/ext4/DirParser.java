@@ -6,9 +6,9 @@ import java.util.List;
  * Parses linear directory blocks ({@code struct ext4_dir_entry_2} records), verifying the leaf-block checksum tail or,
  * for htree index blocks (which hold no entries when read linearly), the {@code dx_tail} checksum.
  */
-final class DirParser {
+public final class DirParser {
   /** Directories larger than this many entries are rejected, which bounds memory on hostile images. */
-  static final int MAX_ENTRIES = 4_000_000;
+  public static final int MAX_ENTRIES = 4_000_000;
 
   private DirParser() {}
 

@@ -42,6 +42,11 @@ public final class Ext4Reader implements Closeable {
   private static final int ITABLE_CACHE = 64;
   private final long[] itableCacheBlock = new long[ITABLE_CACHE];
   private final byte[][] itableCache;
+  /**
+   * Owner of every directory block listed so far: no two directories may share one, which stops a hostile image
+   * from multiplying one block's entries across many directories.
+   */
+  private final java.util.HashMap<Long, Long> dirBlockOwner = new java.util.HashMap<>();
   /** Reused by {@link #copyData}; allocated on first use. */
   private byte[] copyBuffer;
 
@@ -234,6 +239,11 @@ public final class Ext4Reader implements Closeable {
       }
       for (int i = 0; i < map.length(r) && expect < nblocks; i++, expect++) {
         long p = map.physical(r) + i;
+        Long owner = dirBlockOwner.putIfAbsent(p, dir.number());
+        if (owner != null && owner != dir.number()) {
+          throw new Ext4Exception("directory block " + p + " is shared by directory inodes " + owner + " and "
+              + dir.number());
+        }
         readBlock(p, block, "directory inode " + dir.number());
         DirParser.block(this, dir, expect, p, block, out);
       }

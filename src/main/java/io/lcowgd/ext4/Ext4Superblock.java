@@ -41,6 +41,8 @@ public record Ext4Superblock(
   public static final int SIZE = 1024;
   /** {@code s_magic}. */
   public static final int MAGIC = 0xEF53;
+  /** Most block groups accepted (128 TiB with 4 KiB blocks); bounds the group table kept in memory. */
+  public static final long MAX_GROUPS = 1 << 20;
   /** Offset of {@code s_checksum}. */
   static final int CHECKSUM_OFFSET = 0x3FC;
 
@@ -85,6 +87,9 @@ public record Ext4Superblock(
       throw new Ext4Exception("superblock: invalid blocks count " + blocks);
     }
     long groups = (blocks - firstData + bpg - 1) / bpg;
+    if (groups > MAX_GROUPS) {
+      throw new Ext4Exception("superblock: " + groups + " block groups exceed the supported maximum " + MAX_GROUPS);
+    }
     long inodes = u32(b, 0x00);
     if (inodes != groups * ipg) {
       throw new Ext4Exception("superblock: inodes count " + inodes + " != " + groups + " groups * " + ipg

@@ -17,8 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.zip.CRC32C;
 
 /**
  * Writes a compact, read-only ext4 filesystem image for one container layer, streaming file contents straight to
@@ -53,12 +52,14 @@ import java.util.TreeMap;
  *   <li>Not used: journal, {@code dir_index} (linear directories are valid at any size; htree is an optimisation
  *       the kernel ignores on read-only mounts only for lookups), {@code metadata_csum} (keeps the image readable by
  *       the same kernels as hcsshim's tar2ext4), inline data (not DAX-compatible), {@code resize_inode}.
- *   <li>Deterministic: no clocks, no randomness. The UUID is derived from a SHA-256 of the metadata written
- *       (inode tables and directory blocks); superblock times and the hash seed are zero.
+ *   <li>Deterministic: no clocks, no randomness. The UUID is derived from CRC-32C digests of the metadata written
+ *       (inode tables and directory blocks), the block count and the inode count; superblock times and the hash
+ *       seed are zero.
  * </ul>
  *
  * <h2>Tree semantics</h2> Paths are relative, {@code /}-separated, already cleaned (no {@code .}, {@code ..} or empty
- * components; {@code ""} is the root). Missing parent directories are created (0755, root, time 0). Creating any
+ * components; {@code ""} is the root). Missing parent directories are created (0755, root, time 0); a parent that is
+ * a symlink is followed inside the image (absolute targets start at its root, ".." stops there). Creating any
  * non-directory replaces what is at the path (a replaced directory loses its subtree); {@link #directory} on an
  * existing directory updates its metadata and merges xattrs. A replaced inode that still has other hard links
  * survives; otherwise its blocks are marked free. Errors are sticky: after the first failure every call (and
@@ -224,6 +225,7 @@ public final class Ext4Writer {
       Node s = newNode(Inode.S_IFLNK, meta);
       s.mode = Inode.S_IFLNK | 0777;
       s.size = t.length;
+      s.target = target;
       if (t.length <= FAST_SYMLINK_MAX) {
         s.iblock = Arrays.copyOf(t, Inode.I_BLOCK_LEN);
       } else {
@@ -326,14 +328,22 @@ public final class Ext4Writer {
   /** True if something exists at {@code path}. */
   public boolean exists(String path) throws IOException {
     check();
-    return lookup(path) != null;
+    try {
+      return lookup(path) != null;
+    } catch (IOException e) {
+      throw fail(e);
+    }
   }
 
   /** True if a directory exists at {@code path}. */
   public boolean isDirectory(String path) throws IOException {
     check();
-    Node n = lookup(path);
-    return n != null && n.isDir();
+    try {
+      Node n = lookup(path);
+      return n != null && n.isDir();
+    } catch (IOException e) {
+      throw fail(e);
+    }
   }
 
   /** Bytes of the image so far (data written), for progress and limits. */
@@ -461,6 +471,7 @@ public final class Ext4Writer {
   private Node parentOf(String path) throws IOException {
     Node dir = root;
     int start = 0;
+    int[] hops = {0};
     while (true) {
       int slash = path.indexOf('/', start);
       String name = slash < 0 ? path.substring(start) : path.substring(start, slash);
@@ -473,6 +484,14 @@ public final class Ext4Writer {
         next = newNode(Inode.S_IFDIR, FileMeta.rootOwned(0755));
         next.children = new HashMap<>();
         link(dir, name, next);
+      } else if (next.isSymlink()) {
+        // Like tar -x and Docker's unpacker, write through a symlinked directory (resolved inside the image).
+        Node target = followToDir(dir, next, hops);
+        if (target == null) {
+          throw new FileSystemException(path.substring(0, slash), null,
+              "symlink to '" + next.target + "' does not lead to a directory in the layer");
+        }
+        next = target;
       } else if (!next.isDir()) {
         throw new FileSystemException(path.substring(0, slash), null, "not a directory");
       }
@@ -481,19 +500,55 @@ public final class Ext4Writer {
     }
   }
 
-  private Node lookup(String path) {
+  /**
+   * Resolves the symlink {@code link} found in {@code dir} to a directory of this image, treating the image root as
+   * {@code /} (".." stops at the root); null if it does not lead to a directory.
+   */
+  private Node followToDir(Node dir, Node link, int[] hops) throws IOException {
+    if (++hops[0] > 40) {
+      throw new FileSystemException(link.target, null, "too many levels of symbolic links");
+    }
+    Node cur = link.target.startsWith("/") ? root : dir;
+    for (String c : link.target.split("/")) {
+      if (c.isEmpty() || c.equals(".")) {
+        continue;
+      }
+      if (c.equals("..")) {
+        cur = cur.parent;
+        continue;
+      }
+      Node n = cur.children.get(c);
+      if (n != null && n.isSymlink()) {
+        n = followToDir(cur, n, hops);
+      }
+      if (n == null || !n.isDir()) {
+        return null;
+      }
+      cur = n;
+    }
+    return cur;
+  }
+
+  /** The node at {@code path}, following symlinks in the parent components; null if there is none. */
+  private Node lookup(String path) throws IOException {
     if (path.isEmpty()) {
       return root;
     }
     Node n = root;
-    for (String name : path.split("/", -1)) {
+    int[] hops = {0};
+    String[] parts = path.split("/", -1);
+    for (int i = 0; i < parts.length; i++) {
       if (n.children == null) {
         return null;
       }
-      n = n.children.get(name);
-      if (n == null) {
+      Node next = n.children.get(parts[i]);
+      if (next != null && next.isSymlink() && i < parts.length - 1) {
+        next = followToDir(n, next, hops);
+      }
+      if (next == null) {
         return null;
       }
+      n = next;
     }
     return n;
   }
@@ -553,15 +608,15 @@ public final class Ext4Writer {
 
   /** Lays out and writes all metadata when the tree is complete. */
   private final class Finisher {
-    private final MessageDigest digest;
+    /** Two independent CRC-32C streams over the metadata, for the UUID (cheap, hardware accelerated). */
+    private final CRC32C digest = new CRC32C();
+    private final CRC32C digest2 = new CRC32C();
     private final List<Node> dirsInOrder = new ArrayList<>();
 
-    Finisher() {
-      try {
-        digest = MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
+    private void hash(byte[] b) {
+      digest.update(b);
+      digest2.update(b, 0, b.length / 2);
+      digest2.update(b.length);
     }
 
     long run() throws IOException {
@@ -644,7 +699,7 @@ public final class Ext4Writer {
       int recLen = BLOCK_SIZE - lastEntry;
       block[lastEntry + DirectoryEntry.REC_LEN] = (byte) recLen;
       block[lastEntry + DirectoryEntry.REC_LEN + 1] = (byte) (recLen >>> 8);
-      digest.update(block);
+      hash(block);
       appender.append(block, 0, BLOCK_SIZE);
       Arrays.fill(block, (byte) 0);
       b.clear();
@@ -736,7 +791,7 @@ public final class Ext4Writer {
           writeInode(table, n);
         }
         freeInodes[g] = free;
-        digest.update(table.array());
+        hash(table.array());
         appender.append(table.array(), 0, table.capacity());
       }
 
@@ -832,8 +887,10 @@ public final class Ext4Writer {
       sb.wantExtraIsize = EXTRA_ISIZE;
       sb.logGroupsPerFlex = Math.max(1, 64 - Long.numberOfLeadingZeros(groups - 1));
       sb.lpfIno = 0;
-      byte[] h = digest.digest();
-      byte[] uuid = Arrays.copyOf(h, 16);
+      ByteBuffer h = ByteBuffer.allocate(16);
+      h.putInt((int) digest.getValue()).putInt((int) digest2.getValue()).putInt((int) blocksCount)
+          .putInt(inodes.size());
+      byte[] uuid = h.array();
       uuid[6] = (byte) ((uuid[6] & 0x0F) | 0x50); // name-based (version 5 style)
       uuid[8] = (byte) ((uuid[8] & 0x3F) | 0x80);
       sb.uuid = uuid;

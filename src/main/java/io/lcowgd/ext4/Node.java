@@ -30,6 +30,8 @@ final class Node {
   /** Raw {@code i_block} for fast symlinks and devices; null for extent-mapped inodes. */
   byte[] iblock;
   TreeMap<String, byte[]> xattrs;
+  /** Symlink target (symlinks only), kept to resolve symlinked parent directories. */
+  String target;
   long xattrBlock;
   /** Children by name (directories only). */
   HashMap<String, Node> children;

@@ -3,6 +3,7 @@ package io.lcowgd.image;
 import io.lcowgd.disk.DiskReader;
 import io.lcowgd.disk.FileRangeDisk;
 import io.lcowgd.vhd.VhdFooter;
+import io.lcowgd.vhdx.VhdxReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -35,7 +36,7 @@ public final class DiskImages {
 
   /**
    * Opens the virtual disk of {@code path}: the whole file for a raw image, the payload before the validated footer
-   * for a fixed VHD. VHDX is rejected until the VHDX reader is wired in.
+   * for a fixed VHD, the virtual disk (mapped through its BAT) for a VHDX.
    */
   public static DiskReader open(Path path) throws IOException {
     ContainerType type = detect(path);
@@ -45,8 +46,9 @@ public final class DiskImages {
       case VHD_FIXED:
         return FileRangeDisk.open(path, 0, vhdPayloadSize(path));
       case VHDX:
+        return VhdxReader.open(path);
       default:
-        throw new IOException(path + ": VHDX support not available in this build (file identifier 'vhdxfile')");
+        throw new IllegalStateException("unhandled container type " + type);
     }
   }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -114,5 +115,30 @@ class ServeConfigTest {
     HostPort hp = parse("--tcp", "[::1]:9000").tcp().orElseThrow();
     assertEquals(new HostPort("::1", 9000), hp);
     assertEquals("[::1]:9000", hp.toString());
+  }
+
+  @Test
+  void optsEnvReadsSpaceSeparatedOptionsAndFlagsWin() {
+    Map<String, String> env = Map.of("LCOW_OPTS", "  lcow.sandboxsize=40\tlcow.timeout=7 ");
+    ServeConfig c = ServeConfig.parse(List.of("--opts-env", "LCOW_OPTS", "--opt", "lcow.timeout=9"), env::get);
+    assertEquals(List.of("lcow.sandboxsize=40", "lcow.timeout=7", "lcow.timeout=9"), c.driverOptions());
+    assertEquals(40, c.driverConfig().sandboxSizeGb());
+    assertEquals(9, c.driverConfig().timeout().toSeconds());
+  }
+
+  @Test
+  void optsEnvUnsetOrBlankMeansNoOptions() {
+    assertEquals(DriverConfig.DEFAULTS,
+        ServeConfig.parse(List.of("--opts-env=LCOW_OPTS"), name -> null).driverConfig());
+    assertEquals(List.of(), ServeConfig.parse(List.of("--opts-env", "X"), name -> " ").driverOptions());
+  }
+
+  @Test
+  void badOptsEnvValuesNameTheVariable() {
+    String m = assertThrows(ConfigException.class,
+        () -> ServeConfig.parse(List.of("--opts-env", "LCOW_OPTS"), name -> "lcow.sandboxsize=10")).getMessage();
+    assertTrue(m.startsWith("--opts-env LCOW_OPTS (LCOW_OPTS='lcow.sandboxsize=10'): lcow.sandboxsize=10: must be"),
+        m);
+    assertEquals("--opts-env: missing value", rejects("--opts-env"));
   }
 }

@@ -74,6 +74,17 @@ class HostileTarTest {
   }
 
   @Test
+  void symlinkedParentCannotEscapeTheRoot() throws Exception {
+    // "up" points far above the root: resolution stops at the layer root, so x lands at /etc/x inside the layer.
+    byte[] t = TarFixtures.builder().dir("etc").symlink("up", "../../../../etc").file("up/x", "1").toBytes();
+    java.nio.file.Path out = tmp.resolve("ok.vhd");
+    io.lcowgd.testing.LayerChecks.convertStream(new ByteArrayInputStream(t), out, ConvertOptions.defaults());
+    try (io.lcowgd.testing.LoopMount m = io.lcowgd.testing.LayerChecks.mount(out)) {
+      assertTrue(Files.exists(m.root().resolve("etc/x")));
+    }
+  }
+
+  @Test
   void parentThatIsAFile() throws Exception {
     fails(TarFixtures.builder().file("f", "1").file("f/child", "2").toBytes(), "'f/child'", "not a directory");
   }

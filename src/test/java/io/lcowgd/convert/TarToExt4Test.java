@@ -94,6 +94,41 @@ class TarToExt4Test {
     }
   }
 
+  /**
+   * A tree made on disk and archived by GNU tar (POSIX format, xattrs incl. a binary security.capability, a sparse
+   * file archived with --sparse, zero runs, hard links, devices): the image must equal GNU tar's extraction.
+   */
+  @Test
+  void gnuTarArchiveOfARealTree() throws Exception {
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    Files.createDirectories(src.resolve("usr/bin"));
+    Path ping = Files.write(src.resolve("usr/bin/ping"), new byte[12345]);
+    Xattrs.set(ping, "security.capability",
+        new byte[] {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0});
+    Xattrs.set(src.resolve("usr"), "user.comment", "dir xattr".getBytes(StandardCharsets.UTF_8));
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(src.resolve("sparse"),
+        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap("head".getBytes()), 0);
+      ch.write(java.nio.ByteBuffer.wrap("middle".getBytes()), 5L << 20);
+      ch.write(java.nio.ByteBuffer.wrap("tail".getBytes()), (9L << 20) - 4);
+    }
+    byte[] zeroRuns = new byte[3 << 20];
+    zeroRuns[1 << 20] = 1;
+    Files.write(src.resolve("zero-runs"), zeroRuns);
+    Files.createLink(src.resolve("usr/bin/ping6"), ping);
+    Files.createSymbolicLink(src.resolve("usr/lib64"), Path.of("lib"));
+    new ProcessBuilder("mknod", src.resolve("null").toString(), "c", "1", "3").start().waitFor();
+    new ProcessBuilder("mkfifo", src.resolve("fifo").toString()).start().waitFor();
+    new ProcessBuilder("chown", "-h", "123456:654321", src.resolve("zero-runs").toString()).start().waitFor();
+    Files.setLastModifiedTime(src.resolve("zero-runs"), FileTime.from(Instant.parse("1969-07-20T20:17:40.123456789Z")));
+    Path t = TarFixtures.tarDirectoryWithGnuTar(src, tmp.resolve("gnu-posix.tar"), "--sparse");
+    Path v = vhd();
+    LayerChecks.convert(t, v);
+    LayerChecks.assertMatchesGnuTar(t, v, tmp, TreeCompare.Options.defaults());
+    Path v2 = vhd();
+    LayerChecks.convertStream(new java.io.FileInputStream(t.toFile()), v2, ConvertOptions.defaults());
+  }
+
   @Test
   void gnuLongNamesAndPlainStreamInput() throws Exception {
     java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
@@ -149,6 +184,46 @@ class TarToExt4Test {
       assertArrayEquals(big2, Files.readAllBytes(m.root().resolve("dup")));
       assertEquals("dup", Files.readSymbolicLink(m.root().resolve("sym-hard")).toString());
     }
+  }
+
+  /** Entries below a symlinked directory are written through it, inside the layer, as tar -x does. */
+  @Test
+  void entriesBelowSymlinkedDirectories() throws Exception {
+    Path rel = tar(TarFixtures.builder()
+        .dir("usr")
+        .dir("usr/lib")
+        .symlink("lib", "usr/lib")
+        .file("lib/a", "through relative link")
+        .hardlink("hl", "lib/a"));
+    Path v0 = vhd();
+    LayerChecks.convert(rel, v0);
+    LayerChecks.assertMatchesGnuTar(rel, v0, tmp, NO_ROOT.ignoringMtimeOf(Set.of("usr/lib")));
+    // Absolute targets and ".." resolve inside the layer (GNU tar, not chrooted, cannot be the reference here).
+    Path t = tar(TarFixtures.builder()
+        .dir("usr")
+        .dir("usr/lib")
+        .symlink("lib", "usr/lib")
+        .symlink("abs", "/usr/lib")
+        .symlink("up", "../../../usr")
+        .file("lib/a", "through relative link")
+        .file("abs/b", "through absolute link")
+        .file("up/lib/c", "dot-dot stops at the layer root")
+        .hardlink("hl", "abs/a"));
+    Path v = vhd();
+    LayerChecks.convert(t, v);
+    try (LoopMount m = LayerChecks.mount(v)) {
+      assertEquals("through absolute link", Files.readString(m.root().resolve("usr/lib/b")));
+      assertEquals("dot-dot stops at the layer root", Files.readString(m.root().resolve("usr/lib/c")));
+      assertEquals(2, Files.getAttribute(m.root().resolve("usr/lib/a"), "unix:nlink"));
+    }
+    Path bad = tar(TarFixtures.builder().symlink("loop", "loop").file("loop/x", "x"));
+    java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> LayerChecks.convert(bad, vhd()));
+    assertTrue(e.getMessage().contains("symbolic links"), e.getMessage());
+    Path dangling = tar(TarFixtures.builder().symlink("d", "nowhere").file("d/x", "x"));
+    e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+        () -> LayerChecks.convert(dangling, vhd()));
+    assertTrue(e.getMessage().contains("'d/x'"), e.getMessage());
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,6 +61,15 @@ class Ext4ReaderHostileTest {
   }
 
   @Test
+  void directoryBlocksSharedBetweenDirectoriesAreRejected() throws IOException {
+    Path img = image();
+    long aBlock = blockOf(img, "a");
+    Posix.run("debugfs", "-w", "-R", "sif a/b block[5] " + aBlock, img.toString());
+    String m = exportError(img);
+    assertTrue(m.contains("directory block " + aBlock + " is shared by directory inodes"), m);
+  }
+
+  @Test
   void extentPointingOutsideTheFilesystemIsNamed() throws IOException {
     Path img = image("sif a/b/file block[5] 9999999");
     String m = exportError(img);
@@ -97,6 +107,42 @@ class Ext4ReaderHostileTest {
     Path img3 = image();
     poke(img3, 4096 + 0x0C, 0x77); // group descriptor 0, free-blocks count
     assertTrue(exportError(img3).startsWith("group descriptor 0: checksum mismatch"), exportError(img3));
+  }
+
+  @Test
+  void inodeExtentBlockAndXattrBlockChecksumsAreVerified() throws IOException {
+    Path img = KernelImages.build(tmp.resolve("k.img"), 16, List.of("-b", "4096"), r -> {
+      try (RandomAccessFile f = new RandomAccessFile(r.resolve("frag").toFile(), "rw")) {
+        for (int i = 0; i < 20; i++) {
+          f.seek(i * 8192L);
+          f.write(new byte[4096]);
+        }
+      }
+      Files.writeString(r.resolve("x"), "x");
+      Posix.setXattr(r.resolve("x"), "user.big", new byte[2000]);
+    });
+    long inodeOff;
+    long extentBlock;
+    long xattrBlock;
+    try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img))) {
+      Ext4Inode frag = r.lookup("frag").orElseThrow();
+      inodeOff = r.inodeOffset(frag.number());
+      extentBlock = Integer.toUnsignedLong(Ext4Inode.le32(frag.iblock(), 16)); // first index entry's leaf
+      xattrBlock = r.lookup("x").orElseThrow().fileAclBlock();
+      assertTrue(Ext4Inode.le16(frag.iblock(), 6) >= 1 && xattrBlock != 0, "fixture needs a tree and an xattr block");
+    }
+    Path a = Files.copy(img, tmp.resolve("a.img"));
+    poke(a, inodeOff + 0x10, 0x33); // mtime byte
+    String m = exportError(a);
+    assertTrue(m.contains("inode ") && m.contains("checksum mismatch"), m);
+    Path b = Files.copy(img, tmp.resolve("b.img"));
+    poke(b, extentBlock * 4096 + 12 + 4, 0x07); // length of the first leaf extent
+    m = exportError(b);
+    assertTrue(m.contains("extent block " + extentBlock) && m.contains("checksum mismatch"), m);
+    Path c = Files.copy(img, tmp.resolve("c.img"));
+    poke(c, xattrBlock * 4096 + 100, 0x01);
+    m = exportError(c);
+    assertTrue(m.contains("xattr block " + xattrBlock) && m.contains("checksum mismatch"), m);
   }
 
   @Test

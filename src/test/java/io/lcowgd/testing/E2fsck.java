@@ -15,15 +15,14 @@ public final class E2fsck {
   /** Output and exit status of one run. */
   public record Result(int exitCode, String output) {}
 
-  /** Runs {@code e2fsck -fn} on the ext4 image at {@code image} (starting at {@code offset} bytes = 0). */
+  /** Runs {@code e2fsck -fn} on the ext4 image (or fixed VHD) at {@code image}. */
   public static Result run(Path image) throws IOException, InterruptedException {
     return Procs.run(List.of("e2fsck", "-fn", image.toString()), 600);
   }
 
   /**
-   * Asserts that the ext4 filesystem in {@code image} is clean. A fixed VHD (file ending with a {@code conectix}
-   * footer) is checked through a copy-free view: e2fsck reads the image and ignores the trailing 512 bytes, since the
-   * superblock gives the filesystem size.
+   * Asserts that the ext4 filesystem in {@code image} is clean (exit status 0). A fixed VHD can be passed as is:
+   * the superblock gives the filesystem size, so e2fsck ignores the padding and the 512-byte footer after it.
    */
   public static void assertClean(Path image) throws IOException, InterruptedException {
     Result r = run(image);

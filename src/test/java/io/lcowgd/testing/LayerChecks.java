@@ -61,10 +61,14 @@ public final class LayerChecks {
     return LoopMount.ext4(vhd, footer ? size - VhdFooter.SIZE : size);
   }
 
-  /** Asserts that the image's tree equals what GNU tar extracts from {@code tar}. */
+  /**
+   * Asserts that the image's tree equals what GNU tar extracts from {@code tar}. The reference is extracted into
+   * tmpfs ({@code /dev/shm}, which keeps all xattr namespaces) when available, else under {@code work}.
+   */
   public static void assertMatchesGnuTar(Path tar, Path vhd, Path work, TreeCompare.Options opt)
       throws IOException, InterruptedException {
-    Path ref = Files.createTempDirectory(work, "gnutar-");
+    Path shm = Path.of("/dev/shm");
+    Path ref = Files.createTempDirectory(Files.isDirectory(shm) && Files.isWritable(shm) ? shm : work, "lcow-gnutar-");
     try {
       TarFixtures.extractWithGnuTar(tar, ref);
       try (LoopMount m = mount(vhd)) {

@@ -60,14 +60,14 @@ public final class TreeCompare {
       }
     }
     // Visit in inode order: on an image that is also data order, so reads stay sequential (fast on loop devices).
-    Map<Path, Long> ino = new java.util.HashMap<>();
+    Map<Path, Map<String, Object>> attrs = new java.util.HashMap<>();
     for (Path p : paths) {
-      ino.put(p, (Long) Files.getAttribute(p, "unix:ino", NOFOLLOW_LINKS));
+      attrs.put(p, Files.readAttributes(p, "unix:*", NOFOLLOW_LINKS));
     }
-    paths.sort(java.util.Comparator.comparing(ino::get));
+    paths.sort(java.util.Comparator.comparing(p -> (Long) attrs.get(p).get("ino")));
     for (Path p : paths) {
       String rel = root.relativize(p).toString();
-      out.put(rel, describeOne(p, rel, opt, Xattrs.mtimeNanos(p)));
+      out.put(rel, describeOne(p, rel, opt, attrs.get(p), Xattrs.mtimeNanos(p)));
     }
     return out;
   }
@@ -81,8 +81,8 @@ public final class TreeCompare {
     return false;
   }
 
-  private static String describeOne(Path p, String rel, Options opt, String nanoMtime) throws IOException {
-    Map<String, Object> a = Files.readAttributes(p, "unix:*", NOFOLLOW_LINKS);
+  private static String describeOne(Path p, String rel, Options opt, Map<String, Object> a, String nanoMtime)
+      throws IOException {
     int mode = (Integer) a.get("mode");
     int type = mode & 0xF000;
     StringBuilder sb = new StringBuilder();

@@ -37,8 +37,11 @@ public final class HostBackend implements VmBackend {
 
   /** Idle shared read-only mounts kept at most (see {@link SharedMounts}). */
   static final int MAX_IDLE_SHARED = 64;
-  /** How long an idle shared read-only mount is kept at most. */
-  static final long IDLE_SHARED_NANOS = 60_000_000_000L;
+  /**
+   * How long an idle shared read-only mount is kept at most: long enough to bridge dockerd's Put-then-Get of a
+   * container start, short enough that the last release is undone promptly (a background reaper unmounts it).
+   */
+  static final long IDLE_SHARED_NANOS = 1_000_000_000L;
 
   /**
    * @param runDir where attachments are mounted; keep it short (see {@link #defaultRunDir})

@@ -10,6 +10,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Read-only ext4 mounts of image files shared by every VM of one {@link HostBackend}, kept mounted for a while after
@@ -18,14 +23,18 @@ import java.util.Map;
  * <p>On the host kernel a read-only attachment needs no isolation between service VMs, and re-attaching the same
  * image for every Get is the dominant cost of deep chains (a loop device plus an ext4 mount and unmount, about 12 ms
  * for a 20 GB sandbox). So a read-only attachment is one loop device and mount at {@code <runDir>/s/<n>}, which each
- * VM's {@code d<N>} links to. An entry whose count drops to zero lingers: at most {@code maxIdle} of them, each for at
- * most {@code idleNanos}; eviction happens on the next acquire or release, and {@link #releaseIdle} (pool Cleanup)
- * and {@link #forget} (the image is removed or about to be written) unmount idle entries at once.
+ * VM's {@code d<N>} links to. An entry whose count drops to zero lingers briefly, so that dockerd's usual
+ * Get, Put, Get sequence (container create, then start) does not remount every image layer: at most {@code maxIdle}
+ * of them, each for at most {@code idleNanos}. A background reaper unmounts an idle entry once its time is up (so the
+ * last release is fully undone within {@code idleNanos}), the next acquire or release evicts expired entries too, and
+ * {@link #releaseIdle} (pool Cleanup) and {@link #forget} (the image is removed or about to be written) unmount idle
+ * entries at once.
  *
  * <p>Entries are keyed by path, file identity (inode) and payload range, so a file replaced under the same name is
  * never served from a stale mount. Thread-safe: one lock guards the map and serialises kernel calls.
  */
 final class SharedMounts {
+  private static final Logger LOG = LoggerFactory.getLogger(SharedMounts.class);
   private final Path dir;
   private final int maxIdle;
   private final long idleNanos;
@@ -33,6 +42,14 @@ final class SharedMounts {
   private final Map<Key, Entry> entries = new HashMap<>();
   // @GuardedBy("this")
   private long counter;
+  /** Unmounts idle entries when their linger time is up; one daemon thread, created on first use. */
+  private final ScheduledExecutorService reaper =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "lcow-shared-mount-reaper");
+            t.setDaemon(true);
+            return t;
+          });
 
   record Key(Path hostPath, Object fileKey, PayloadRange range) {}
 
@@ -94,8 +111,18 @@ final class SharedMounts {
     }
     if (--e.refs == 0) {
       e.idleSince = System.nanoTime();
+      reaper.schedule(this::reap, idleNanos + 1_000_000L, TimeUnit.NANOSECONDS);
     }
     evict(false, null);
+  }
+
+  /** The reaper's task: evicts expired idle entries; a failure is logged and retried at the next eviction. */
+  private synchronized void reap() {
+    try {
+      evict(false, null);
+    } catch (IOException e) {
+      LOG.warn("unmounting idle shared read-only mounts failed (retried at the next eviction): {}", e.toString());
+    }
   }
 
   /** Unmounts every idle entry of {@code hostPath} (the file is about to be removed or written). */

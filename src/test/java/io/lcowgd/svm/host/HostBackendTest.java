@@ -219,4 +219,24 @@ class HostBackendTest {
     assertEquals(0, backend.sharedMountCount(), "forget unmounts idle entries of the image");
     assertEquals(List.of(), HostTools.loopsUnder(root));
   }
+
+  @Test
+  void anIdleSharedMountIsUndoneSoonAfterTheLastReleaseWithoutFurtherCalls() throws Exception {
+    Path img = root.resolve("b/layer.vhd");
+    Files.createDirectories(img.getParent());
+    PayloadRange r = layerImage(img, "g", "reaped");
+    try (VmLease x = pool.acquire("x");
+        VmLease.Attachment ax = x.attach(img, r, AccessMode.READ_ONLY)) {
+      assertEquals("reaped", Files.readString(Path.of(ax.guestPath(), "g")));
+    }
+    long deadline = System.nanoTime() + HostBackend.IDLE_SHARED_NANOS + 5_000_000_000L;
+    while (backend.sharedMountCount() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(0, backend.sharedMountCount(), "the reaper unmounts the idle entry");
+    for (int i = 0; i < 100 && !HostTools.loopsUnder(root).isEmpty(); i++) {
+      Thread.sleep(20);
+    }
+    assertEquals(List.of(), HostTools.loopsUnder(root), "and detaches its loop device");
+  }
 }

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Times the same docker commands on dockerd's built-in overlay2 and on the lcow plugin, and prints the ratios.
+#
+#   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin]
+#
+# Both dockerd data roots and the plugin root lie on one loop-mounted, journaled ext4 filesystem (a sparse image in the
+# scratch directory), so both drivers write to the same kind of storage. The two daemons run side by side and the timed
+# commands alternate between them. Commands timed, per driver, on a fresh data root:
+#   load    docker load -i <Debian bookworm minbase image, saved once and cached>
+#   run     docker run --rm --network none IMG true, N times in a row (default 100)
+#   commit  docker commit of a container that wrote 100 MB
+#   save    docker save of the committed image (base + 100 MB layer)
+# Before the timings each driver gets the same warm-up (a busybox import and run; the image tar is read into the page
+# cache before each load), so the plugin's JIT warm-up and a cold page cache count against neither.
+# The minbase image is made once (debootstrap --variant=minbase bookworm from apt's mirror, docker import, docker save)
+# and cached in $LCOW_BENCH_CACHE (default /var/cache/lcow-bench). Run as root.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=../test/lib/common.sh
+source "$here/test/lib/common.sh"
+
+RUNS=100
+ONLY=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) RUNS="$2"; shift 2 ;;
+    --only) ONLY="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "bench-docker: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+CACHE="${LCOW_BENCH_CACHE:-/var/cache/lcow-bench}"
+ROOTFS="$CACHE/rootfs-bookworm-minbase"
+IMAGE_TAR="$CACHE/debian-bookworm-minbase.tar"
+IMAGE=debian-minbase:bookworm
+FS_GB="${LCOW_BENCH_FS_GB:-20}"
+
+e2e_init bench
+MNT="$E2E_T/mnt"
+
+now() { date +%s.%N; }
+secs() { "$PY" -c 'import sys; print("%.2f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$2"; }
+
+# ---------------------------------------------------------------------------------------------------------------------
+step "journaled ext4 on a ${FS_GB} GB sparse loop image"
+truncate -s "${FS_GB}G" "$E2E_T/fs.img"
+mkfs.ext4 -q -F -O has_journal "$E2E_T/fs.img"
+mkdir -p "$MNT"
+mount -o loop "$E2E_T/fs.img" "$MNT"
+info "$(findmnt -n -o SOURCE,FSTYPE,OPTIONS "$MNT")"
+
+if [[ ! -s "$IMAGE_TAR" ]]; then
+  step "make the Debian minbase image (once; cached in $CACHE)"
+  mkdir -p "$CACHE"
+  if [[ ! -x "$ROOTFS/bin/sh" ]]; then
+    mirror="$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)"
+    [[ -n "$mirror" ]] || mirror="$(awk '/^deb / {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)"
+    rm -rf "$ROOTFS.tmp"
+    debootstrap --variant=minbase bookworm "$ROOTFS.tmp" "${mirror:-http://deb.debian.org/debian}" > "$CACHE/debootstrap.log" 2>&1 \
+      || { tail -n 20 "$CACHE/debootstrap.log" >&2; fail "debootstrap failed"; }
+    mv "$ROOTFS.tmp" "$ROOTFS"
+  fi
+  dockerd_start "$MNT/prep" overlay2
+  tar --numeric-owner -C "$ROOTFS" -c . | dk import - "$IMAGE" >/dev/null
+  dk save -o "$IMAGE_TAR.tmp" "$IMAGE"
+  mv "$IMAGE_TAR.tmp" "$IMAGE_TAR"
+  dockerd_stop
+  rm -rf "$MNT/prep"
+fi
+info "image tar $IMAGE_TAR ($(du -m "$IMAGE_TAR" | cut -f1) MB)"
+
+# Both daemons run at once and every timed command alternates between them (overlay2 first, then the plugin, or in
+# batches of 10 for the runs), so that load from other jobs on a shared machine hits both alike.
+declare -A T DIRS PIDS
+DRIVERS=()
+[[ "$ONLY" == plugin ]] || DRIVERS+=(overlay2)
+[[ "$ONLY" == overlay2 ]] || DRIVERS+=(plugin)
+
+# use DRIVER: points dk (and dockerd_stop) at that driver's dockerd.
+use() {
+  DOCKERD_DIR="${DIRS[$1]}"
+  DOCKERD_PID="${PIDS[$1]}"
+}
+
+# stop every dockerd this script started, then the usual clean-up.
+bench_cleanup() {
+  local rc=$? d
+  set +e
+  for d in "${DRIVERS[@]}"; do
+    if [[ -n "${PIDS[$d]:-}" ]]; then use "$d"; dockerd_stop quiet; PIDS[$d]=""; fi
+  done
+  DOCKERD_PID=""
+  (exit $rc)
+  e2e_cleanup
+}
+trap bench_cleanup EXIT
+
+# timed DRIVER KEY COMMAND...: runs COMMAND against DRIVER's dockerd and adds its wall time to T[DRIVER.KEY].
+timed() {
+  local drv="$1" key="$2" t0
+  shift 2
+  use "$drv"
+  t0="$(now)"
+  "$@"
+  T[$drv.$key]="$("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) + float(sys.argv[3]) - float(sys.argv[2])))' \
+    "${T[$drv.$key]:-0}" "$t0" "$(now)")"
+}
+
+runs() {
+  local i
+  for ((i = 0; i < $1; i++)); do dk run --rm --network none "$IMAGE" true; done
+}
+
+for drv in "${DRIVERS[@]}"; do
+  DOCKERD_PID=""
+  if [[ "$drv" == overlay2 ]]; then
+    dockerd_start "$MNT/overlay2" overlay2
+  else
+    step "start the plugin"
+    lcow_build
+    name="lcowbench$$"
+    plugin_start "$name" "$MNT/plugin-root"
+    dockerd_start "$MNT/lcow" "$name"
+  fi
+  DIRS[$drv]="$DOCKERD_DIR"
+  PIDS[$drv]="$DOCKERD_PID"
+  step "$drv: warm-up (not timed): import and run a busybox image"
+  dk import "$(busybox_tar)" bb:warmup >/dev/null
+  dk run --rm --network none bb:warmup true
+  dk rmi bb:warmup >/dev/null
+done
+
+step "docker load of the minbase image"
+for drv in "${DRIVERS[@]}"; do
+  cat "$IMAGE_TAR" > /dev/null   # page cache
+  timed "$drv" load dk load -i "$IMAGE_TAR" >/dev/null
+  info "$drv: load ${T[$drv.load]} s"
+  dk run --rm --network none "$IMAGE" true   # first run (not timed)
+done
+
+step "docker run --rm --network none $IMAGE true, $RUNS times per driver (batches of 10, alternating)"
+left=$RUNS
+while ((left > 0)); do
+  n=$((left < 10 ? left : 10))
+  for drv in "${DRIVERS[@]}"; do timed "$drv" run runs "$n"; done
+  left=$((left - n))
+done
+for drv in "${DRIVERS[@]}"; do info "$drv: run x$RUNS ${T[$drv.run]} s"; done
+
+step "docker commit of a container that wrote 100 MB"
+for drv in "${DRIVERS[@]}"; do
+  use "$drv"
+  dk run --network none --name writer "$IMAGE" sh -c 'head -c 100M /dev/urandom > /data.bin && sync'
+done
+for drv in "${DRIVERS[@]}"; do
+  timed "$drv" commit dk commit writer bench:committed >/dev/null
+  info "$drv: commit ${T[$drv.commit]} s"
+done
+
+step "docker save of the committed image"
+for drv in "${DRIVERS[@]}"; do
+  timed "$drv" save dk save -o "$MNT/saved-$drv.tar" bench:committed
+  info "$drv: save ${T[$drv.save]} s ($(du -m "$MNT/saved-$drv.tar" | cut -f1) MB)"
+  rm -f "$MNT/saved-$drv.tar"
+done
+
+for drv in "${DRIVERS[@]}"; do
+  use "$drv"
+  dk rm writer >/dev/null
+  dk rmi bench:committed "$IMAGE" >/dev/null
+  dockerd_stop
+  PIDS[$drv]=""
+done
+if [[ -n "$PLUGIN_PID" ]]; then
+  plugin_stop
+  check_no_leaks "$MNT"
+fi
+
+echo
+printf '%-34s %12s %12s %8s\n' "command" "overlay2 (s)" "plugin (s)" "ratio"
+for k in load run commit save; do
+  case $k in
+    load) label="docker load (minbase)" ;;
+    run) label="docker run --rm true x$RUNS" ;;
+    commit) label="docker commit (100 MB written)" ;;
+    save) label="docker save (committed image)" ;;
+  esac
+  a="${T[overlay2.$k]:-}"; b="${T[plugin.$k]:-}"
+  r="-"
+  [[ -n "$a" && -n "$b" ]] && r="$("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[2]) / float(sys.argv[1])))' "$a" "$b")"
+  printf '%-34s %12s %12s %8s\n' "$label" "${a:--}" "${b:--}" "$r"
+done
+echo "(ratio = plugin / overlay2; $(nproc) CPUs, kernel $(uname -r), dockerd $(dockerd --version | awk '{print $3}' | tr -d ,))"
