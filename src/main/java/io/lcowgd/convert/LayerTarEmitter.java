@@ -61,15 +61,8 @@ final class LayerTarEmitter {
         }
         return;
       case Ext4Inode.S_IFREG: {
-        if (ino.links() > 1) {
-          LinkKey k = new LinkKey(image, ino.number());
-          String first = firstNames.get(k);
-          if (first != null) {
-            header(path, TarConstants.LF_LINK, perm, ino, 0, first, xattrs);
-            w.end();
-            return;
-          }
-          firstNames.put(k, path);
+        if (emittedAsHardLink(image, ino, path, perm, xattrs)) {
+          return;
         }
         OutputStream data = header(path, TarConstants.LF_NORMAL, perm, ino, ino.size(), null, xattrs);
         image.copyData(ino, data);
@@ -84,15 +77,8 @@ final class LayerTarEmitter {
       case Ext4Inode.S_IFCHR:
       case Ext4Inode.S_IFBLK:
       case Ext4Inode.S_IFIFO: {
-        if (ino.links() > 1) {
-          LinkKey k = new LinkKey(image, ino.number());
-          String first = firstNames.get(k);
-          if (first != null) {
-            header(path, TarConstants.LF_LINK, perm, ino, 0, first, xattrs);
-            w.end();
-            return;
-          }
-          firstNames.put(k, path);
+        if (emittedAsHardLink(image, ino, path, perm, xattrs)) {
+          return;
         }
         byte t = ino.isCharDevice() ? TarConstants.LF_CHR
             : ino.type() == Ext4Inode.S_IFBLK ? TarConstants.LF_BLK : TarConstants.LF_FIFO;
@@ -115,6 +101,26 @@ final class LayerTarEmitter {
         + path.substring(slash + 1);
     w.begin(new PaxTarWriter.Header(name, TarConstants.LF_NORMAL, 0600, uid, gid, 0, mtime, null, 0, 0, Map.of()));
     w.end();
+  }
+
+  /**
+   * For an inode with several names: writes a tar hard link to the first name already written and returns true, or
+   * remembers {@code path} as that first name and returns false (the caller then writes the entry itself).
+   */
+  private boolean emittedAsHardLink(Ext4Reader image, Ext4Inode ino, String path, int perm, Map<String, byte[]> xattrs)
+      throws IOException {
+    if (ino.links() <= 1) {
+      return false;
+    }
+    LinkKey k = new LinkKey(image, ino.number());
+    String first = firstNames.get(k);
+    if (first == null) {
+      firstNames.put(k, path);
+      return false;
+    }
+    header(path, TarConstants.LF_LINK, perm, ino, 0, first, xattrs);
+    w.end();
+    return true;
   }
 
   private OutputStream header(String name, byte type, int perm, Ext4Inode ino, long size, String link,
