@@ -32,7 +32,8 @@ class UmlWiringTest {
     try (LcowDriver d = LcowDriver.open(tmp.resolve("b"), cfg)) {
       List<StatusLine> st = d.status();
       assertTrue(st.contains(new StatusLine("Backend", "host")), st.toString());
-      assertTrue(st.contains(new StatusLine("Guest VMs", "uml, 0 running (not used by Get/ApplyDiff/Diff yet)")),
+      assertTrue(st.contains(new StatusLine("Guest VMs",
+          "uml, 0 running (used by Diff of a sandbox against its parent; Get/ApplyDiff/Changes/DiffSize on the host)")),
           st.toString());
     }
   }
