@@ -30,8 +30,14 @@ import java.util.concurrent.ExecutionException;
  */
 final class GuestDiff {
   private static final int PIPE_BYTES = 1 << 20;
+  private static final java.util.concurrent.atomic.AtomicLong COMPLETED = new java.util.concurrent.atomic.AtomicLong();
 
   private GuestDiff() {}
+
+  /** How many guest Diffs this process has streamed to their end (shown in Status). */
+  static long completed() {
+    return COMPLETED.get();
+  }
 
   /** Whether {@code Diff(id, parent)} is a sandbox's own diff that the guest pool serves. */
   static boolean applies(LcowDriver.Context c, String id, String parent) throws IOException {
@@ -55,8 +61,10 @@ final class GuestDiff {
       boolean upper = vm.run("if [ -d " + q(mp + "/upper") + " ]; then echo upper; else echo whole; fi").strip()
           .equals("upper");
       String dir = upper ? mp + "/upper" : mp;
-      Set<String> opaque = parseOpaque(vm.run("cd " + q(dir)
-          + " && getfattr -R -P -h -d -m '^trusted\\.overlay\\.opaque$' -e text ."));
+      // getfattr writes name bytes >= 0x80 raw: the listing comes back hex-encoded (od) to keep every byte.
+      Set<String> opaque = parseOpaque(fromHex(vm.run("cd " + q(dir)
+          + " && getfattr -R -P -h -d -m '^trusted\\.overlay\\.opaque$' -e text . >/tmp/.gf"
+          + " && od -An -v -tx1 /tmp/.gf; rc=$?; rm -f /tmp/.gf; exit $rc")));
       return new Stream(id, lease, a, vm, dir, opaque,
           upper ? OverlayTarRewriter.RootLostFound.KEEP : OverlayTarRewriter.RootLostFound.DROP_IF_EMPTY);
     } catch (IOException | RuntimeException e) {
@@ -82,7 +90,7 @@ final class GuestDiff {
 
   /**
    * The directories whose {@code trusted.overlay.opaque} is {@code y}, from {@code getfattr -d -e text} output
-   * (names relative, one char per byte; getfattr writes unprintable bytes as {@code \ooo}).
+   * (names relative, one char per byte; getfattr writes control characters and backslashes as {@code \ooo}).
    */
   static Set<String> parseOpaque(String listing) throws IOException {
     Set<String> out = new HashSet<>();
@@ -98,6 +106,21 @@ final class GuestDiff {
       }
     }
     return out;
+  }
+
+  /** {@code od -An -tx1} output (hex byte pairs separated by white space) as one char per byte. */
+  static String fromHex(String od) throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (String tok : od.trim().split("\\s+")) {
+      if (tok.isEmpty()) {
+        continue;
+      }
+      if (!tok.matches("[0-9a-f]{2}")) {
+        throw new IOException("unexpected od output token '" + tok + "'");
+      }
+      b.append((char) Integer.parseInt(tok, 16));
+    }
+    return b.toString();
   }
 
   private static String relative(String name) {
@@ -189,6 +212,7 @@ final class GuestDiff {
       if (pumpFailure != null) {
         throw pumpFailure;
       }
+      COMPLETED.incrementAndGet();
     }
 
     private static boolean causedBy(Throwable t, Throwable cause) {

@@ -284,7 +284,8 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     out.add(new StatusLine("Attached images", Integer.toString(st.attachments())));
     if (c.guests() != null) {
       out.add(new StatusLine("Guest VMs", c.guests().backendName() + ", " + c.guests().stats().vms()
-          + " running (used by Diff of a sandbox against its parent; Get/ApplyDiff/Changes/DiffSize on the host)"));
+          + " running, " + GuestDiff.completed()
+          + " sandbox Diffs done in guests (Get/ApplyDiff/Changes/DiffSize and other Diffs on the host)"));
     }
     out.add(new StatusLine("Sandbox size", c.config().sandboxSizeGb() + " GB"));
     out.add(new StatusLine("Timeout", c.config().timeout().toSeconds() + " s"));

@@ -77,8 +77,10 @@ class GuestDiffTest {
     Files.writeString(src.resolve("keep/old.txt"), "old");
     Files.writeString(src.resolve("gone.txt"), "bye");
     Files.writeString(src.resolve("wipe/sub/x"), "x");
+    Files.createDirectories(src.resolve("wip\u00e9 2/s"));
+    Files.writeString(src.resolve("wip\u00e9 2/s/y"), "y");
     driver.create("L1", "", "", null);
-    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "keep", "gone.txt", "wipe")));
+    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "keep", "gone.txt", "wipe", "wip\u00e9 2")));
     driver.createReadWrite("c", "L1", "", null);
     Path m = Path.of(driver.get("c", ""));
     Files.writeString(m.resolve("keep/new.txt"), "new contents\n");
@@ -87,6 +89,8 @@ class GuestDiffTest {
     HostTools.check("rm", "-rf", m.resolve("wipe").toString());
     Files.createDirectories(m.resolve("wipe")); // overlay makes it opaque
     Files.writeString(m.resolve("wipe/fresh"), "fresh");
+    HostTools.check("rm", "-rf", m.resolve("wip\u00e9 2").toString());
+    Files.createDirectories(m.resolve("wip\u00e9 2"));
     Files.createSymbolicLink(m.resolve("link"), Path.of("keep/new.txt"));
     HostTools.check("mkfifo", m.resolve("fifo").toString());
     Files.createDirectories(m.resolve("deep/a/b/" + "n".repeat(120)));
@@ -99,6 +103,7 @@ class GuestDiffTest {
     Files.write(m.resolve("big.bin"), big);
     Files.write(m.resolve("caf\u00e9"), "utf8".getBytes(StandardCharsets.UTF_8));
 
+    long before = GuestDiff.completed();
     // While still mounted (the host flushes it first), and again after Put.
     Map<String, String> mounted = entries(guestDiff());
     driver.put("c");
@@ -106,11 +111,13 @@ class GuestDiffTest {
     Map<String, String> host = entries(hostDiff());
     assertEquals(host, guest);
     assertEquals(host, mounted);
+    assertEquals(before + 2, GuestDiff.completed(), "both Diffs ran in a guest");
     assertTrue(guest.containsKey(".wh.gone.txt") && guest.containsKey("keep/.wh.old.txt")
-        && guest.containsKey("wipe/.wh..wh..opq") && guest.containsKey("fifo") && guest.containsKey("link"),
+        && guest.containsKey("wipe/.wh..wh..opq")
+        && guest.containsKey("wip\u00e9 2/.wh..wh..opq") && guest.containsKey("fifo") && guest.containsKey("link"),
         guest.keySet().toString());
     assertEquals(List.of(), driver.status().stream().filter(s -> s.key().equals("Guest VMs"))
-        .filter(s -> !s.value().startsWith("uml, " + (global.equals("true") ? 1 : 0) + " running (used by Diff"))
+        .filter(s -> !s.value().startsWith("uml, " + (global.equals("true") ? 1 : 0) + " running, "))
         .toList());
 
     // A guest killed during the export: the Diff fails naming the dead VM; the next one boots a fresh guest.
