@@ -49,7 +49,7 @@ for mode in false true; do
   done_before="$(sed -E 's/^uml, [0-9]+ running, ([0-9]+) .*/\1/' <<< "$line")"
 
   run_ok dk import "$BB_TAR" bb:uml >/dev/null
-  run_ok dk run --network none --name c1 bb:uml sh -c 'echo data > /tmp/newfile; rm /etc/group; mkdir /newdir; rm -rf /home; mkdir /home; echo h > /home/h' >/dev/null
+  run_ok dk run --network none --name c1 bb:uml sh -c 'echo data > /tmp/newfile; rm /etc/group; mkdir /newdir; rm -rf /root; mkdir /root; echo h > /root/h' >/dev/null
   out="$(run_ok dk diff c1 | sort)"
   info "docker diff c1: $(oneline "$out")"
   grep -qx 'D /etc/group' <<< "$out" || fail "docker diff c1 lacks 'D /etc/group': $(oneline "$out")"
@@ -63,10 +63,12 @@ for mode in false true; do
   (( done_after > done_before )) || fail "the commit's Diff did not run in a guest ($line)"
   if [[ $mode == true ]]; then
     [[ "$line" == "uml, 1 running, "* ]] || fail "global mode: expected the shared guest to stay up: $line"
+    [[ -n "$(uml_of "$jvm")" ]] || fail "global mode: no linux.uml with umid lcow-$jvm-* found (leak check would be vacuous)"
+    info "shared guest: $(uml_of "$jvm" | head -1 | grep -oE 'umid=[^ ]+')"
   else
     [[ "$line" == "uml, 0 running, "* ]] || fail "safe mode: the commit's guest was not terminated: $line"
   fi
-  out="$(run_ok dk run --rm --network none bb:umlc sh -c 'cat /tmp/newfile; [ -e /etc/group ] || echo nogroup; [ -d /newdir ] && echo newdir; ls /home')"
+  out="$(run_ok dk run --rm --network none bb:umlc sh -c 'cat /tmp/newfile; [ -e /etc/group ] || echo nogroup; [ -d /newdir ] && echo newdir; ls /root')"
   assert_eq "output of run bb:umlc" "data
 nogroup
 newdir
@@ -77,7 +79,7 @@ h" "$out"
   top="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["Layers"][-1])' "$E2E_T/saved-$label/manifest.json")"
   entries="$(tar -tf "$E2E_T/saved-$label/$top" | sort | tr '\n' ' ')"
   info "commit layer: $entries"
-  for e in etc/.wh.group newdir/ tmp/newfile home/.wh..wh..opq home/h; do
+  for e in etc/.wh.group newdir/ tmp/newfile root/.wh..wh..opq root/h; do
     [[ " $entries " == *" $e "* ]] || fail "commit layer lacks $e: $entries"
   done
 
