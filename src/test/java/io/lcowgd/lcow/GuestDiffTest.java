@@ -129,6 +129,61 @@ class GuestDiffTest {
     assertEquals(host, entries(guestDiff()));
   }
 
+  @org.junit.jupiter.api.Test
+  void concurrentSandboxDiffsShareTheGlobalGuest() throws Exception {
+    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
+        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=true")));
+    driver.init(tmp.resolve("home").toString(), null, null, null);
+    Path src = tmp.resolve("src");
+    Files.createDirectories(src.resolve("d"));
+    Files.writeString(src.resolve("d/f"), "f");
+    driver.create("L1", "", "", null);
+    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "d")));
+    List<String> ids = List.of("c1", "c2", "c3");
+    Random r = new Random(11);
+    for (String id : ids) {
+      driver.createReadWrite(id, "L1", "", null);
+      Path m = Path.of(driver.get(id, ""));
+      byte[] big = new byte[(2 + ids.indexOf(id)) << 20];
+      r.nextBytes(big);
+      Files.write(m.resolve(id + ".bin"), big);
+      Files.delete(m.resolve("d/f"));
+      driver.put(id);
+    }
+    long before = GuestDiff.completed();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(ids.size());
+    try {
+      List<java.util.concurrent.Future<byte[]>> results = new java.util.ArrayList<>();
+      for (String id : ids) {
+        results.add(pool.submit(() -> diffOf(id, "L1")));
+      }
+      for (int i = 0; i < ids.size(); i++) {
+        Map<String, String> guest = entries(results.get(i).get());
+        assertEquals(entries(hostDiffOf(ids.get(i))), guest, ids.get(i));
+        assertTrue(guest.containsKey(ids.get(i) + ".bin") && guest.containsKey("d/.wh.f"), guest.keySet().toString());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(before + ids.size(), GuestDiff.completed());
+  }
+
+  private byte[] diffOf(String id, String parent) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarStream ts = driver.diff(id, parent)) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  private byte[] hostDiffOf(String id) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarStream ts = LayerDiffs.diff(driver.current(), id, "L1")) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
   private byte[] guestDiff() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (TarStream ts = driver.diff("c", "L1")) {
