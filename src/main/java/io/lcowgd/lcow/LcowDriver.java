@@ -90,7 +90,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
   private Context openContext(Path home, DriverConfig config) throws IOException {
     // lcow.svm=uml (issue 7): dockerd needs a host path from Get, so the pool behind Get/ApplyDiff/Diff stays on the
     // host backend; the UML guest pool is opened (guest files checked, VMs booted lazily) and cleaned up with the
-    // driver, but no driver operation is routed through it yet (see docs/uml.md).
+    // driver; a sandbox's Diff against its own parent (docker commit) runs in it (GuestDiff, see docs/uml.md).
     ServiceVmPool guests = null;
     if (config.svm() == SvmBackend.UML) {
       UvmImage image;
@@ -111,7 +111,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     return new Context(config, store, pool, backend, new SandboxFactory(store.cacheDir()), guests);
   }
 
-  private Context current() {
+  Context current() { // package-private for GuestDiffTest (host reference export)
     return ctx;
   }
 
@@ -284,7 +284,8 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     out.add(new StatusLine("Attached images", Integer.toString(st.attachments())));
     if (c.guests() != null) {
       out.add(new StatusLine("Guest VMs", c.guests().backendName() + ", " + c.guests().stats().vms()
-          + " running (not used by Get/ApplyDiff/Diff yet)"));
+          + " running, " + GuestDiff.completed()
+          + " sandbox Diffs done in guests (Get/ApplyDiff/Changes/DiffSize and other Diffs on the host)"));
     }
     out.add(new StatusLine("Sandbox size", c.config().sandboxSizeGb() + " GB"));
     out.add(new StatusLine("Timeout", c.config().timeout().toSeconds() + " s"));
@@ -353,7 +354,12 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   @Override
   public TarStream diff(String id, String parent) throws IOException {
-    return LayerDiffs.diff(current(), id, emptyToNull(parent));
+    Context c = current();
+    String p = emptyToNull(parent);
+    if (GuestDiff.applies(c, id, p)) {
+      return GuestDiff.diff(c, id); // lcow.svm=uml: a sandbox's own Diff (docker commit) runs in a guest
+    }
+    return LayerDiffs.diff(c, id, p);
   }
 
   @Override

@@ -52,6 +52,7 @@ final class GuestAgent implements AutoCloseable {
   private final FileChannel dataWriter;
   private final BlockingQueue<byte[]> controlChunks = new ArrayBlockingQueue<>(64);
   private final BlockingQueue<byte[]> dataChunks = new ArrayBlockingQueue<>(16);
+  private final java.util.concurrent.locks.ReentrantLock requests = new java.util.concurrent.locks.ReentrantLock();
   private final Supplier<String> deathNote;
   private byte[] pending = new byte[0];
   private int pendingPos;
@@ -114,6 +115,29 @@ final class GuestAgent implements AutoCloseable {
 
   /** Runs {@code command} through {@code sh -c} in the guest and returns its status and output. */
   Result run(String command, Duration timeout) throws IOException {
+    lockRequests(command);
+    try {
+      return runLocked(command, timeout);
+    } finally {
+      requests.unlock();
+    }
+  }
+
+  /**
+   * The agent answers one request at a time: callers sharing a VM (global mode, or one layer's VM used by two
+   * operations) take turns; a caller's timeout starts once it has the line.
+   */
+  private void lockRequests(String command) throws IOException {
+    try {
+      requests.lockInterruptibly();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("service VM " + name + ": interrupted waiting to send '"
+          + abbrev(command) + "'");
+    }
+  }
+
+  private Result runLocked(String command, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     send('C', command);
     long[] r = readResult(deadline, command);
@@ -128,6 +152,15 @@ final class GuestAgent implements AutoCloseable {
    * data FIFO; the host then appends a random end marker of its own to that FIFO and copies up to the marker.
    */
   Result stream(String command, OutputStream sink, Duration timeout) throws IOException {
+    lockRequests(command);
+    try {
+      return streamLocked(command, sink, timeout);
+    } finally {
+      requests.unlock();
+    }
+  }
+
+  private Result streamLocked(String command, OutputStream sink, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     send('S', command);
     long copied = 0;

@@ -1,0 +1,257 @@
+package io.lcowgd.lcow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lcowgd.config.DriverConfig;
+import io.lcowgd.graphdriver.StatusLine;
+import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.svm.uml.UmlBackend;
+import io.lcowgd.testing.HostTools;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code lcow.svm=uml}: a commit-like flow (CreateReadWrite, Get, write and delete, Put, Diff) whose Diff runs in a
+ * real UML guest, compared entry by entry with the host backend's export of the same sandbox; a guest killed during
+ * a Diff fails it clearly and the next Diff boots a fresh guest.
+ */
+class GuestDiffTest {
+  @TempDir static Path shared;
+  @TempDir Path tmp;
+  private LcowDriver driver;
+
+  @BeforeAll
+  static void buildGuest() throws Exception {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    assumeTrue(HostTools.isRoot(), "needs root for loop devices and mounts");
+    Process p = new ProcessBuilder("scripts/build-uvm", shared.resolve("uvm").toString()).redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+  }
+
+  @AfterEach
+  void closeAndCheckNoGuestLeft() throws Exception {
+    if (driver != null) {
+      driver.close();
+    }
+    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    List<String> mine = out.lines().filter(l -> l.contains("umid=" + UmlBackend.umidPrefix())).toList();
+    assertEquals(List.of(), mine, "linux.uml processes of this test left running");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"false", "true"})
+  void sandboxDiffInTheGuestMatchesTheHostExportAndSurvivesAKilledGuest(String global) throws Exception {
+    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
+        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=" + global)));
+    Path home = tmp.resolve("home");
+    driver.init(home.toString(), null, null, null);
+
+    Path src = tmp.resolve("src");
+    Files.createDirectories(src.resolve("keep"));
+    Files.createDirectories(src.resolve("wipe/sub"));
+    Files.writeString(src.resolve("keep/old.txt"), "old");
+    Files.writeString(src.resolve("gone.txt"), "bye");
+    Files.writeString(src.resolve("wipe/sub/x"), "x");
+    Files.createDirectories(src.resolve("wip\u00e9 2/s"));
+    Files.writeString(src.resolve("wip\u00e9 2/s/y"), "y");
+    driver.create("L1", "", "", null);
+    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "keep", "gone.txt", "wipe", "wip\u00e9 2")));
+    driver.createReadWrite("c", "L1", "", null);
+    Path m = Path.of(driver.get("c", ""));
+    Files.writeString(m.resolve("keep/new.txt"), "new contents\n");
+    Files.delete(m.resolve("gone.txt"));
+    Files.delete(m.resolve("keep/old.txt"));
+    HostTools.check("rm", "-rf", m.resolve("wipe").toString());
+    Files.createDirectories(m.resolve("wipe")); // overlay makes it opaque
+    Files.writeString(m.resolve("wipe/fresh"), "fresh");
+    HostTools.check("rm", "-rf", m.resolve("wip\u00e9 2").toString());
+    Files.createDirectories(m.resolve("wip\u00e9 2"));
+    Files.createSymbolicLink(m.resolve("link"), Path.of("keep/new.txt"));
+    HostTools.check("mkfifo", m.resolve("fifo").toString());
+    Files.createDirectories(m.resolve("deep/a/b/" + "n".repeat(120)));
+    Files.write(m.resolve("deep/a/b/" + "n".repeat(120) + "/" + "f".repeat(110)), new byte[] {1, 2, 3});
+    Files.writeString(m.resolve("owned"), "o");
+    HostTools.check("chown", "1234:567", m.resolve("owned").toString());
+    HostTools.check("chmod", "4750", m.resolve("owned").toString());
+    byte[] big = new byte[6 << 20];
+    new Random(7).nextBytes(big);
+    Files.write(m.resolve("big.bin"), big);
+    Files.write(m.resolve("caf\u00e9"), "utf8".getBytes(StandardCharsets.UTF_8));
+
+    long before = GuestDiff.completed();
+    // While still mounted (the host flushes it first), and again after Put.
+    Map<String, String> mounted = entries(guestDiff());
+    driver.put("c");
+    Map<String, String> guest = entries(guestDiff());
+    Map<String, String> host = entries(hostDiff());
+    assertEquals(host, guest);
+    assertEquals(host, mounted);
+    assertEquals(before + 2, GuestDiff.completed(), "both Diffs ran in a guest");
+    assertTrue(guest.containsKey(".wh.gone.txt") && guest.containsKey("keep/.wh.old.txt")
+        && guest.containsKey("wipe/.wh..wh..opq")
+        && guest.containsKey("wip\u00e9 2/.wh..wh..opq") && guest.containsKey("fifo") && guest.containsKey("link"),
+        guest.keySet().toString());
+    assertEquals(List.of(), driver.status().stream().filter(s -> s.key().equals("Guest VMs"))
+        .filter(s -> !s.value().startsWith("uml, " + (global.equals("true") ? 1 : 0) + " running, "))
+        .toList());
+
+    // A guest killed during the export: the Diff fails naming the dead VM; the next one boots a fresh guest.
+    IOException e;
+    try (TarStream ts = driver.diff("c", "L1")) {
+      e = assertThrows(IOException.class, () -> ts.writeTo(new KillAfterFirstBytes()));
+    }
+    assertTrue(e.getMessage().contains("service VM") && e.getMessage().contains("died"), e.toString());
+    assertEquals(host, entries(guestDiff()));
+  }
+
+  @org.junit.jupiter.api.Test
+  void concurrentSandboxDiffsShareTheGlobalGuest() throws Exception {
+    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
+        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=true")));
+    driver.init(tmp.resolve("home").toString(), null, null, null);
+    Path src = tmp.resolve("src");
+    Files.createDirectories(src.resolve("d"));
+    Files.writeString(src.resolve("d/f"), "f");
+    driver.create("L1", "", "", null);
+    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "d")));
+    List<String> ids = List.of("c1", "c2", "c3");
+    Random r = new Random(11);
+    for (String id : ids) {
+      driver.createReadWrite(id, "L1", "", null);
+      Path m = Path.of(driver.get(id, ""));
+      byte[] big = new byte[(2 + ids.indexOf(id)) << 20];
+      r.nextBytes(big);
+      Files.write(m.resolve(id + ".bin"), big);
+      Files.delete(m.resolve("d/f"));
+      driver.put(id);
+    }
+    long before = GuestDiff.completed();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(ids.size());
+    try {
+      List<java.util.concurrent.Future<byte[]>> results = new java.util.ArrayList<>();
+      for (String id : ids) {
+        results.add(pool.submit(() -> diffOf(id, "L1")));
+      }
+      for (int i = 0; i < ids.size(); i++) {
+        Map<String, String> guest = entries(results.get(i).get());
+        assertEquals(entries(hostDiffOf(ids.get(i))), guest, ids.get(i));
+        assertTrue(guest.containsKey(ids.get(i) + ".bin") && guest.containsKey("d/.wh.f"), guest.keySet().toString());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(before + ids.size(), GuestDiff.completed());
+  }
+
+  private byte[] diffOf(String id, String parent) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarStream ts = driver.diff(id, parent)) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  private byte[] hostDiffOf(String id) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarStream ts = LayerDiffs.diff(driver.current(), id, "L1")) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  private byte[] guestDiff() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarStream ts = driver.diff("c", "L1")) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  private byte[] hostDiff() throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (TarStream ts = LayerDiffs.diff(driver.current(), "c", "L1")) {
+      ts.writeTo(out);
+    }
+    return out.toByteArray();
+  }
+
+  /** Name (raw bytes) -> type, mode, owner, size, link, device and sha-256 of the contents. */
+  private static Map<String, String> entries(byte[] tar) throws Exception {
+    Map<String, String> out = new TreeMap<>();
+    try (TarArchiveInputStream in = new TarArchiveInputStream(new ByteArrayInputStream(tar), "ISO-8859-1")) {
+      TarArchiveEntry e;
+      while ((e = in.getNextEntry()) != null) {
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+        String type = e.isDirectory() ? "dir" : e.isSymbolicLink() ? "sym" : e.isLink() ? "hard" : e.isFIFO() ? "fifo"
+            : e.isCharacterDevice() ? "chr" : e.isBlockDevice() ? "blk" : "file";
+        String prev = out.put(e.getName(), type + " " + Integer.toOctalString(e.getMode()) + " " + e.getLongUserId()
+            + ":" + e.getLongGroupId() + " " + e.getSize() + " " + e.getLinkName() + " " + e.getDevMajor() + ","
+            + e.getDevMinor() + " " + sha);
+        assertEquals(null, prev, "duplicate entry " + e.getName());
+      }
+    }
+    return out;
+  }
+
+  private static byte[] tar(Path dir, String... names) throws IOException {
+    Path out = Files.createTempFile("layer", ".tar");
+    try {
+      List<String> cmd = new java.util.ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(), "-cf",
+          out.toString()));
+      cmd.addAll(List.of(names));
+      HostTools.check(cmd.toArray(String[]::new));
+      return Files.readAllBytes(out);
+    } finally {
+      Files.delete(out);
+    }
+  }
+
+  /** Kills this JVM's UML guests (their process groups) once the first bytes of the export arrive. */
+  private static final class KillAfterFirstBytes extends OutputStream {
+    private long seen;
+    private boolean killed;
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      seen += len;
+      if (!killed && seen > 0) {
+        killed = true;
+        Process p = new ProcessBuilder("pgrep", "-f", "umid=" + UmlBackend.umidPrefix()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        for (String pid : out.lines().toList()) {
+          HostTools.run(List.of("kill", "-KILL", "--", "-" + pid.strip())); // UML leads its own process group
+        }
+      }
+    }
+  }
+}
