@@ -3,7 +3,9 @@
 flushed HTTP chunk (one socket write) per tar header block and per 32 KiB slice of file data.
 
 Usage: bench-applydiff-body.py SOCKET LAYER.tar [RUNS [MB_PER_S]]   (prints wall seconds and client CPU per run;
-MB_PER_S paces the sender by busy-waiting, as dockerd spends CPU between its writes; 0 or none: unpaced)
+MB_PER_S paces the sender by busy-waiting, as dockerd spends CPU between its writes; 0 or none: unpaced).
+The layer id is "bench": against a real `lcow serve`, create it first (POST /GraphDriver.Create {"ID":"bench"}) and
+remove it between runs; the test-scope server io.lcowgd.protocol.ChunkedUploadBench takes any id.
 """
 import socket, sys, time, os
 
