@@ -3,15 +3,11 @@ package io.lcowgd.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lcowgd.protocol.transport.UnixSocketListener;
 import io.lcowgd.testing.RawHttp;
-import io.lcowgd.testing.RecordingDriver;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -23,29 +19,15 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.StringRequestContent;
 import org.eclipse.jetty.io.Transport;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Concurrent calls (dockerd interleaves them, including long streams), with raw sockets and Jetty's HttpClient. */
-class ConcurrencyTest {
-  @TempDir Path tmp;
-  RecordingDriver driver;
-  PluginServer server;
-  Path socket;
+class ConcurrencyTest extends ServedDriverFixture {
   ExecutorService pool = Executors.newFixedThreadPool(12);
 
-  @BeforeEach
-  void start() throws Exception {
-    driver = new RecordingDriver();
-    socket = tmp.resolve("gd.sock");
-    server = PluginServer.start(driver, List.of(new UnixSocketListener(socket, Optional.empty())));
-  }
-
   @AfterEach
-  void stop() {
-    pool.shutdownNow();
-    server.close();
+  void stopPool() {
+    pool.shutdownNow(); // before the fixture closes the server
   }
 
   @Test

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.graphdriver.GraphDriverException;
 import io.lcowgd.graphdriver.IdMap;
-import io.lcowgd.protocol.transport.UnixSocketListener;
 import io.lcowgd.testing.RawHttp;
 import io.lcowgd.testing.RawHttp.Response;
-import io.lcowgd.testing.RecordingDriver;
 import io.lcowgd.testing.RecordingDriver.Call;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,37 +16,17 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every JSON endpoint with the exact request bodies dockerd 20.10.24 sends (protocol.md §6.1: Go's trailing newline,
  * empty {@code Host:}, no {@code Content-Type}), checked byte for byte on the way out and call for call on the driver.
  */
-class PluginServerTest {
+class PluginServerTest extends ServedDriverFixture {
   static final String L1 = "3c5a9b3f1d2e4c6b8a7f0e1d2c3b4a5968778695a4b3c2d1e0f9e8d7c6b504f4";
   static final String M = "231e7f6e5d4c3b2a1908f7e6d5c4b3a29180706f5e4d3c2b1a09f8e7d6c5c523";
   static final String L2 = "e7d5a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c1955";
 
-  @TempDir Path tmp;
-  RecordingDriver driver;
-  PluginServer server;
-  Path socket;
-
-  @BeforeEach
-  void start() throws IOException {
-    driver = new RecordingDriver();
-    socket = tmp.resolve("gd.sock");
-    server = PluginServer.start(driver, List.of(new UnixSocketListener(socket, Optional.empty())));
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
-  }
 
   private Response call(String method, String body) throws IOException {
     try (RawHttp c = RawHttp.unix(socket)) {

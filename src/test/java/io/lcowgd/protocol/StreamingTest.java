@@ -7,44 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.graphdriver.GraphDriverException;
 import io.lcowgd.graphdriver.TarStream;
-import io.lcowgd.protocol.transport.UnixSocketListener;
 import io.lcowgd.testing.RawHttp;
 import io.lcowgd.testing.RawHttp.Response;
-import io.lcowgd.testing.RecordingDriver;
 import io.lcowgd.testing.RecordingDriver.Call;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** ApplyDiff (chunked body streamed into the driver, drained before the reply) and Diff (raw tar out, abort). */
-class StreamingTest {
-  @TempDir Path tmp;
-  RecordingDriver driver;
-  PluginServer server;
-  Path socket;
-
-  @BeforeEach
-  void start() throws IOException {
-    driver = new RecordingDriver();
-    socket = tmp.resolve("gd.sock");
-    server = PluginServer.start(driver, List.of(new UnixSocketListener(socket, Optional.empty())));
-  }
-
-  @AfterEach
-  void stop() {
-    server.close();
-  }
+class StreamingTest extends ServedDriverFixture {
 
   /** The head dockerd sends for ApplyDiff: ids in the unescaped query, chunked body, no Content-Length. */
   static byte[] applyDiffHead(String id, String parent) {
