@@ -9,31 +9,22 @@
 #      --uninstall --purge removes everything
 # Needs root (dockerd, mounts), curl, dockerd 20.10 (docker.io), busybox-static; systemd-analyze when installed.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DOCKER=/usr/bin/docker
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+here="$LCOW_REPO"
 NAME="lcowh$$"
-STEP="setup"
-T=""
-SPID=""
-DPID=""
-
-step() { STEP="$*"; printf '[%s] == %s\n' "$(date +%H:%M:%S)" "$*"; }
-info() { printf '    %s\n' "$*"; }
-fail() {
-  echo "FAIL [$STEP]: $*" >&2
-  for f in "$T/service.log" "$T/dockerd.log"; do
-    [[ -f "$f" ]] && { echo "---- $f" >&2; tail -n 30 "$f" >&2; }
-  done
-  exit 1
-}
-dk() { "$DOCKER" -H "unix://$T/docker.sock" "$@"; }
 
 [[ "$(id -u)" == 0 ]] || { echo "SKIP: needs root"; exit 0; }
 for t in curl java; do command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 0; }; done
 
-T="$(mktemp -d "${TMPDIR:-/tmp}/lcow-hostsvc.XXXXXX")"
+# The scratch directory, dockerd and the service are cleaned up by common.sh's EXIT trap (the service is registered as
+# its plugin: PLUGIN_PID, PLUGIN_SOCK; PLUGIN_LOG makes failures show the service log tail).
+e2e_init hostsvc
+T="$E2E_T"
 D="$T/dest"
-SOCK="/run/docker/plugins/$NAME.sock"
+SOCK="$PLUGIN_DIR/$NAME.sock"
+PLUGIN_NAME="$NAME"
+PLUGIN_LOG="$T/service.log"
 STOP_RC=""
 stop_pid() {  # $1 pid (a child of this shell): SIGTERM, wait up to 30 s, then SIGKILL; exit status in STOP_RC
   local pid="$1" rc=0
@@ -43,17 +34,6 @@ stop_pid() {  # $1 pid (a child of this shell): SIGTERM, wait up to 30 s, then S
   wait "$pid" 2>/dev/null || rc=$?
   STOP_RC="$rc"
 }
-cleanup() {
-  local rc=$? m
-  set +e
-  [[ -n "$DPID" ]] && stop_pid "$DPID"
-  [[ -n "$SPID" ]] && stop_pid "$SPID"
-  for m in $(awk -v p="$T/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do umount -l "$m"; done
-  rm -f "$SOCK"
-  if [[ "${LCOW_E2E_KEEP:-0}" == 1 ]]; then echo "kept $T"; else rm -rf "$T"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
 
 # ---- 1. staging install
 step "install-host-service --destdir"
@@ -98,7 +78,8 @@ exec_post="$(map <<<"$exec_post")"
   # shellcheck disable=SC2086
   exec ${exec_start//\$JAVA_OPTS/$JAVA_OPTS}
 ) >"$T/service.log" 2>&1 &
-SPID=$!
+PLUGIN_PID=$!
+PLUGIN_SOCK="$SOCK"
 start=$(date +%s%N)
 eval "$exec_post" || fail "ExecStartPost did not see the socket"
 info "ExecStartPost saw the socket after $(( ($(date +%s%N) - start) / 1000000 )) ms"
@@ -107,18 +88,7 @@ info "ExecStartPost saw the socket after $(( ($(date +%s%N) - start) / 1000000 )
 grep -F 'options [lcow.sandboxsize=21]' "$T/service.log" >/dev/null || fail "LCOW_OPTS from /etc/default/lcow not applied"
 
 step "dockerd -s $NAME through the host service"
-mkdir -p "$T/root" "$T/exec"
-dockerd --experimental --debug --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
-  --data-root "$T/root" --exec-root "$T/exec" -H "unix://$T/docker.sock" --pidfile "$T/docker.pid" \
-  -s "$NAME" >"$T/dockerd.log" 2>&1 &
-DPID=$!
-up=0
-for _ in $(seq 600); do
-  kill -0 "$DPID" 2>/dev/null || break
-  if dk version >/dev/null 2>&1; then up=1; break; fi
-  sleep 0.05
-done
-[[ "$up" == 1 ]] || fail "dockerd -s $NAME did not start"
+dockerd_start "$T" "$NAME"
 # A legacy plugin's Init home is <docker data-root>/<name>: the driver's layer store appears there.
 [[ -d "$T/root/$NAME/mnt" ]] || fail "no layer store at $T/root/$NAME (Init home)"
 grep -q "Initialized graph driver $NAME" "$T/dockerd.log" || fail "dockerd did not initialise $NAME"
@@ -133,13 +103,12 @@ if command -v busybox >/dev/null; then
   dk rmi hs:test >/dev/null || fail "docker rmi"
   info "import, run, rmi through the host service: ok"
 fi
-stop_pid "$DPID"
-[[ "$STOP_RC" == 0 ]] || fail "dockerd exited with $STOP_RC"
-DPID=""
+dockerd_stop
+[[ "$DOCKERD_RC" == 0 ]] || fail "dockerd exited with $DOCKERD_RC"
 
 step "SIGTERM ends the service cleanly"
-stop_pid "$SPID"
-SPID=""
+stop_pid "$PLUGIN_PID"
+PLUGIN_PID=""
 [[ "$STOP_RC" == 0 ]] || fail "service exited with $STOP_RC on SIGTERM, expected 0"
 [[ ! -e "$SOCK" ]] || fail "socket $SOCK left behind"
 [[ -z "$(awk -v p="$T/" 'index($5, p) == 1' /proc/self/mountinfo)" ]] || fail "mounts left under $T"

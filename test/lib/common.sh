@@ -29,6 +29,7 @@ E2E_STEP=""            # current step, for failure messages
 E2E_SPECS=()           # spec files this run wrote
 DOCKERD_DIR=""         # directory of the running dockerd (root/, exec/, docker.sock, docker.pid, dockerd.log)
 DOCKERD_PID=""
+DOCKERD_RC=""          # exit status of the last dockerd_stop
 PLUGIN_PID=""
 PLUGIN_NAME=""
 PLUGIN_SOCK=""
@@ -273,7 +274,8 @@ release_dockerd_mounts() {
   done < <(mounts_under "$dir")
 }
 
-# dockerd_stop [quiet]: SIGTERM, wait (up to 30 s, then SIGKILL), then release dockerd's own leftover mounts.
+# dockerd_stop [quiet]: SIGTERM, wait (up to 30 s, then SIGKILL), then release dockerd's own leftover mounts. Sets
+# DOCKERD_RC to dockerd's exit status.
 dockerd_stop() {
   local quiet="${1:-}" i pid="$DOCKERD_PID"
   [[ -n "$pid" ]] || return 0
@@ -286,7 +288,8 @@ dockerd_stop() {
     echo "dockerd pid $pid did not stop within 30 s: SIGKILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  wait "$pid" 2>/dev/null || true
+  DOCKERD_RC=0
+  wait "$pid" 2>/dev/null || DOCKERD_RC=$?
   DOCKERD_PID=""
   release_dockerd_mounts "$DOCKERD_DIR"
   [[ "$quiet" == quiet ]] || info "dockerd stopped after $((i / 10)).$((i % 10)) s"
