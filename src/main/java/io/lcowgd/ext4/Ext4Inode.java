@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.Ext4Time;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -77,17 +78,12 @@ public final class Ext4Inode {
   }
 
   private Instant time(ByteBuffer b, int off, int extraOff) {
-    long sec = b.getInt(off);
-    long nsec = 0;
-    if (fits(extraOff + 4)) {
-      int extra = b.getInt(extraOff);
-      sec += (long) (extra & 3) << 32;
-      nsec = (extra >>> 2) & 0x3FFFFFFF;
-      if (nsec > 999_999_999) {
-        nsec = 0;
-      }
+    long extra = fits(extraOff + 4) ? b.getInt(extraOff) : 0;
+    long nsec = Ext4Time.decodeNanos(extra);
+    if (nsec > 999_999_999) {
+      nsec = 0;
     }
-    return Instant.ofEpochSecond(sec, nsec);
+    return Instant.ofEpochSecond(Ext4Time.decodeSeconds(b.getInt(off), extra), nsec);
   }
 
   /** The inode number. */
