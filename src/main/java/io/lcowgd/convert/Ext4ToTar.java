@@ -89,21 +89,4 @@ public final class Ext4ToTar {
       this.entries = entries;
     }
   }
-
-  /** Passes writes through and ignores close, so the caller keeps ownership of its stream. */
-  static final class NonClosing extends java.io.FilterOutputStream {
-    NonClosing(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      out.flush();
-    }
-  }
 }

@@ -102,7 +102,7 @@ public final class LayerChanges {
   public static long writeDiffTar(List<LayerView> topChain, List<LayerView> baseChain, OutputStream out)
       throws IOException {
     Result r = compute(topChain, baseChain);
-    OutputStream buffered = new BufferedOutputStream(new Ext4ToTar.NonClosing(out), 1 << 16);
+    OutputStream buffered = new BufferedOutputStream(new NonClosing(out), 1 << 16);
     LayerTarEmitter em = new LayerTarEmitter(buffered, false);
     for (Item i : r.items) {
       String rel = i.rawPath.substring(1);

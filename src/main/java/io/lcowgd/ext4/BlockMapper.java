@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.ExtentHeader;
 import java.io.IOException;
 import java.util.HashSet;
 import java.util.Set;
@@ -10,7 +11,7 @@ import java.util.Set;
  * hostile tree (loops, shared children, out-of-range pointers) ends in an {@link Ext4Exception}, never a hang.
  */
 final class BlockMapper {
-  private static final int EXTENT_MAGIC = 0xF30A;
+  private static final int EXTENT_MAGIC = ExtentHeader.MAGIC;
   private static final int MAX_DEPTH = 5;
   private static final int INIT_MAX_LEN = 32768;
 

@@ -1,5 +1,7 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.Ext4Time;
+import io.lcowgd.ext4.format.Inode;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -9,15 +11,15 @@ import java.time.Instant;
  * flags, and the raw {@code i_block} area and in-inode extended-attribute area that the reader interprets further.
  */
 public final class Ext4Inode {
-  /** File type bits of {@code i_mode}. */
-  public static final int S_IFMT = 0xF000;
-  public static final int S_IFSOCK = 0xC000;
-  public static final int S_IFLNK = 0xA000;
-  public static final int S_IFREG = 0x8000;
-  public static final int S_IFBLK = 0x6000;
-  public static final int S_IFDIR = 0x4000;
-  public static final int S_IFCHR = 0x2000;
-  public static final int S_IFIFO = 0x1000;
+  /** File type bits of {@code i_mode} (the on-disk values are defined once, in {@link Inode}). */
+  public static final int S_IFMT = Inode.S_IFMT;
+  public static final int S_IFSOCK = Inode.S_IFSOCK;
+  public static final int S_IFLNK = Inode.S_IFLNK;
+  public static final int S_IFREG = Inode.S_IFREG;
+  public static final int S_IFBLK = Inode.S_IFBLK;
+  public static final int S_IFDIR = Inode.S_IFDIR;
+  public static final int S_IFCHR = Inode.S_IFCHR;
+  public static final int S_IFIFO = Inode.S_IFIFO;
 
   /** {@code i_flags} bits the reader interprets. */
   public static final int FLAG_INDEX = 0x1000;
@@ -77,17 +79,12 @@ public final class Ext4Inode {
   }
 
   private Instant time(ByteBuffer b, int off, int extraOff) {
-    long sec = b.getInt(off);
-    long nsec = 0;
-    if (fits(extraOff + 4)) {
-      int extra = b.getInt(extraOff);
-      sec += (long) (extra & 3) << 32;
-      nsec = (extra >>> 2) & 0x3FFFFFFF;
-      if (nsec > 999_999_999) {
-        nsec = 0;
-      }
+    long extra = fits(extraOff + 4) ? b.getInt(extraOff) : 0;
+    long nsec = Ext4Time.decodeNanos(extra);
+    if (nsec > 999_999_999) {
+      nsec = 0;
     }
-    return Instant.ofEpochSecond(sec, nsec);
+    return Instant.ofEpochSecond(Ext4Time.decodeSeconds(b.getInt(off), extra), nsec);
   }
 
   /** The inode number. */

@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.Superblock;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -38,9 +39,9 @@ public record Ext4Superblock(
   /** Byte offset of the superblock on the disk. */
   public static final int OFFSET = 1024;
   /** Size of the superblock. */
-  public static final int SIZE = 1024;
+  public static final int SIZE = Superblock.SIZE;
   /** {@code s_magic}. */
-  public static final int MAGIC = 0xEF53;
+  public static final int MAGIC = Superblock.MAGIC;
   /** Most block groups accepted (128 TiB with 4 KiB blocks); bounds the group table kept in memory. */
   public static final long MAX_GROUPS = 1 << 20;
   /** Offset of {@code s_checksum}. */

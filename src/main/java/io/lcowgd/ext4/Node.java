@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.Inode;
 import java.util.HashMap;
 import java.util.TreeMap;
 
@@ -43,10 +44,10 @@ final class Node {
   }
 
   boolean isDir() {
-    return (mode & 0xF000) == 0x4000;
+    return (mode & Inode.S_IFMT) == Inode.S_IFDIR;
   }
 
   boolean isSymlink() {
-    return (mode & 0xF000) == 0xA000;
+    return (mode & Inode.S_IFMT) == Inode.S_IFLNK;
   }
 }

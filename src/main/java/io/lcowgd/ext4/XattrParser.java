@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.Xattr;
 import java.io.IOException;
 import java.util.Map;
 
@@ -9,7 +10,7 @@ import java.util.Map;
  * ext4's compact format are converted to the {@code system.posix_acl_*} xattr format that {@code getxattr} returns.
  */
 final class XattrParser {
-  static final int MAGIC = 0xEA020000;
+  static final int MAGIC = Xattr.MAGIC;
   private static final String[] PREFIX = {null, "user.", "system.posix_acl_access", "system.posix_acl_default",
       "trusted.", null, "security.", "system.", "system.richacl"};
   private static final int MAX_VALUE = 1 << 20;

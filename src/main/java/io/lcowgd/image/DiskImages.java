@@ -3,6 +3,7 @@ package io.lcowgd.image;
 import io.lcowgd.disk.DiskReader;
 import io.lcowgd.disk.FileRangeDisk;
 import io.lcowgd.vhd.VhdFooter;
+import io.lcowgd.vhdx.VhdxFormat;
 import io.lcowgd.vhdx.VhdxReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,13 +11,14 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 
 /**
  * Opens the virtual disk inside an image file, choosing the container format from the bytes (never the name): a VHDX
  * file identifier at offset 0, a fixed-VHD footer in the last 512 bytes, otherwise a raw image.
  */
 public final class DiskImages {
-  private static final int FOOTER = 512;
+  private static final int FOOTER = VhdFooter.SIZE;
 
   private DiskImages() {}
 
@@ -24,10 +26,10 @@ public final class DiskImages {
   public static ContainerType detect(Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = ch.size();
-      if (size >= 8 && "vhdxfile".equals(ascii(read(ch, 0, 8)))) {
+      if (size >= 8 && VhdxFormat.FILE_SIGNATURE.equals(ascii(read(ch, 0, 8)))) {
         return ContainerType.VHDX;
       }
-      if (size >= FOOTER && "conectix".equals(ascii(read(ch, size - FOOTER, 8)))) {
+      if (size >= FOOTER && Arrays.equals(VhdFooter.COOKIE, read(ch, size - FOOTER, VhdFooter.COOKIE.length))) {
         return ContainerType.VHD_FIXED;
       }
       return ContainerType.RAW;
@@ -54,15 +56,7 @@ public final class DiskImages {
 
   /** Validates the fixed-VHD footer of {@code path} and returns the size of the disk before it. */
   static long vhdPayloadSize(Path path) throws IOException {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-      long payload = ch.size() - FOOTER;
-      try {
-        VhdFooter.decode(read(ch, payload, FOOTER)).validateFixed(payload);
-      } catch (IOException e) {
-        throw new IOException(path + ": " + e.getMessage(), e);
-      }
-      return payload;
-    }
+    return VhdFooter.readFixed(path).currentSize();
   }
 
   private static byte[] read(FileChannel ch, long pos, int n) throws IOException {

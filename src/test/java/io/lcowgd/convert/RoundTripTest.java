@@ -38,14 +38,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RoundTripTest {
   @TempDir Path tmp;
 
-  /** The writer's corpus kinds: every entry type, PAX xattrs (binary), big ids, long and non-ASCII names, times. */
-  static byte[] allEntryKinds() throws IOException {
+  /** PAX records for bin/ping in both corpora: a binary file capability, UTF-8 and binary xattrs, a fractional mtime. */
+  static Map<String, byte[]> binaryXattrPax() {
     byte[] cap = {1, 0, 0, 2, (byte) 0x80, 0x04, 0, 0, 0, 0, 0, 0, (byte) 0xFF, 0, 0, 0, 0, 0, 0, 0};
     Map<String, byte[]> pax = new LinkedHashMap<>();
     pax.put("SCHILY.xattr.security.capability", cap);
     pax.put("SCHILY.xattr.user.note", "h\u00e9llo".getBytes(StandardCharsets.UTF_8));
     pax.put("SCHILY.xattr.trusted.bin", new byte[] {0, (byte) 0xC3, 0x28, (byte) 0xFE});
     pax.put("mtime", "1600000000.5".getBytes(StandardCharsets.US_ASCII));
+    return pax;
+  }
+
+  /** The writer's corpus kinds: every entry type, PAX xattrs (binary), big ids, long and non-ASCII names, times. */
+  static byte[] allEntryKinds() throws IOException {
+    Map<String, byte[]> pax = binaryXattrPax();
     return TarFixtures.builder()
         .dir("etc")
         .file("etc/hosts", "127.0.0.1 localhost\n")

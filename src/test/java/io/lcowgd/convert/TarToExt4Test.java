@@ -17,7 +17,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -45,12 +44,8 @@ class TarToExt4Test {
 
   @Test
   void allEntryKindsMatchGnuTar() throws Exception {
-    byte[] cap = {1, 0, 0, 2, (byte) 0x80, 0x04, 0, 0, 0, 0, 0, 0, (byte) 0xFF, 0, 0, 0, 0, 0, 0, 0};
-    Map<String, byte[]> pax = new LinkedHashMap<>();
-    pax.put("SCHILY.xattr.security.capability", cap);
-    pax.put("SCHILY.xattr.user.note", "h\u00e9llo".getBytes(StandardCharsets.UTF_8));
-    pax.put("SCHILY.xattr.trusted.bin", new byte[] {0, (byte) 0xC3, 0x28, (byte) 0xFE});
-    pax.put("mtime", "1600000000.5".getBytes(StandardCharsets.US_ASCII));
+    Map<String, byte[]> pax = RoundTripTest.binaryXattrPax();
+    byte[] cap = pax.get("SCHILY.xattr.security.capability");
     Path t = tar(TarFixtures.builder()
         .dir("./")
         .dir("./etc")
