@@ -252,11 +252,7 @@ final class GuestDiff {
       try {
         lease.close();
       } catch (IOException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
+        failure = Failures.collect(failure, e);
       }
       if (failure != null) {
         throw failure;

@@ -159,11 +159,7 @@ final class LayerDiffs {
           try {
             v.image().close();
           } catch (IOException e) {
-            if (failure == null) {
-              failure = e;
-            } else {
-              failure.addSuppressed(e);
-            }
+            failure = Failures.collect(failure, e);
           }
         }
       }

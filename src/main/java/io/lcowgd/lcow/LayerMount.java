@@ -128,11 +128,7 @@ final class LayerMount {
     }
     IOException rest = closeAll(null, attachments, lease);
     if (rest != null) {
-      if (failure == null) {
-        failure = rest;
-      } else {
-        failure.addSuppressed(rest);
-      }
+      failure = Failures.collect(failure, rest);
     }
     if (failure != null) {
       throw failure;
@@ -144,22 +140,14 @@ final class LayerMount {
       try {
         atts.get(i).close();
       } catch (IOException e) {
-        failure = collect(failure, e);
+        failure = Failures.collect(failure, e);
       }
     }
     try {
       lease.close();
     } catch (IOException e) {
-      failure = collect(failure, e);
+      failure = Failures.collect(failure, e);
     }
     return failure;
-  }
-
-  private static IOException collect(IOException first, IOException next) {
-    if (first == null) {
-      return next;
-    }
-    first.addSuppressed(next);
-    return first;
   }
 }

@@ -328,19 +328,19 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     try {
       c.pool().cleanup();
     } catch (IOException e) {
-      failure = collect(failure, e);
+      failure = Failures.collect(failure, e);
     }
     if (c.guests() != null) {
       try {
         c.guests().cleanup();
       } catch (IOException e) {
-        failure = collect(failure, e);
+        failure = Failures.collect(failure, e);
       }
     }
     try {
       c.store().deleteRemoving();
     } catch (IOException e) {
-      failure = collect(failure, e);
+      failure = Failures.collect(failure, e);
     }
     if (failure != null) {
       throw failure;
@@ -384,13 +384,5 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   private static String emptyToNull(String s) {
     return s == null || s.isEmpty() ? null : s;
-  }
-
-  private static IOException collect(IOException first, IOException next) {
-    if (first == null) {
-      return next;
-    }
-    first.addSuppressed(next);
-    return first;
   }
 }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.Main;
-import io.lcowgd.vhdx.Proc;
+import io.lcowgd.testing.HostTools;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,7 +36,7 @@ class MksandboxCommandTest {
     assertTrue(Files.isRegularFile(cache.resolve("sandbox-21g.vhdx")));
     assertEquals(21L << 30, Vhdx.payloadRange(sb).length());
     assertTrue(out.toString().contains("ext4 at offset"), out.toString());
-    Proc.check("qemu-img", "check", "-f", "vhdx", sb.toString());
+    HostTools.check("qemu-img", "check", "-f", "vhdx", sb.toString());
   }
 
   @Test

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.lcowgd.vhdx.Proc;
+import io.lcowgd.testing.HostTools;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,8 +37,8 @@ class FileClonerTest {
     Path dst = dir.resolve("dst");
     CloneMethod how = FileCloner.cloneFile(src, dst);
     assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(dst));
-    long srcAlloc = Proc.allocatedBytes(src);
-    long dstAlloc = Proc.allocatedBytes(dst);
+    long srcAlloc = HostTools.allocatedBytes(src);
+    long dstAlloc = HostTools.allocatedBytes(dst);
     assertTrue(dstAlloc <= srcAlloc + 64 * 1024, how + ": source " + srcAlloc + " B, clone " + dstAlloc + " B");
     assertTrue(dstAlloc < 4 << 20, "clone of a 64 MiB sparse file allocates " + dstAlloc);
   }
@@ -50,10 +50,10 @@ class FileClonerTest {
     assumeTrue("root".equals(System.getProperty("user.name")), "loop devices and mounts need root");
     Path img = dir.resolve("xfs.img");
     new java.io.RandomAccessFile(img.toFile(), "rw").setLength(1L << 30);
-    Proc.check("mkfs.xfs", "-q", "-m", "reflink=1", img.toString());
+    HostTools.check("mkfs.xfs", "-q", "-m", "reflink=1", img.toString());
     Path mnt = Files.createDirectory(dir.resolve("xfs"));
     try (LoopDevice loop = LoopDevice.attach(img, 0, 1L << 30, false)) {
-      Proc.check("mount", "-t", "xfs", loop.device, mnt.toString());
+      HostTools.check("mount", "-t", "xfs", loop.device, mnt.toString());
       try {
         SandboxFactory f = new SandboxFactory(mnt.resolve("cache"));
         Path sb = mnt.resolve("sandbox.vhdx");
@@ -61,14 +61,14 @@ class FileClonerTest {
         long firstDifference = Files.mismatch(f.template(20), sb);
         assertTrue(firstDifference >= 64 * 1024 && firstDifference < 68 * 1024,
             "the first difference must be in header 1 (new identity), not at " + firstDifference);
-        Proc.check("qemu-img", "check", "-f", "vhdx", sb.toString());
+        HostTools.check("qemu-img", "check", "-f", "vhdx", sb.toString());
         assertEquals(20L << 30, io.lcowgd.vhdx.Vhdx.payloadRange(sb).length());
         Path plain = mnt.resolve("plain");
         Files.write(plain, new byte[] {1, 2, 3});
         assertEquals(CloneMethod.REFLINK, FileCloner.cloneFile(plain, mnt.resolve("plain2")));
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(mnt.resolve("plain2")));
       } finally {
-        Proc.check("umount", mnt.toString());
+        HostTools.check("umount", mnt.toString());
       }
     }
   }
@@ -83,7 +83,7 @@ class FileClonerTest {
     Path dst = dir.resolve("copy");
     FileCloner.cloneFile(src, dst);
     assertEquals(1L << 30, Files.size(dst));
-    assertEquals(0, Proc.allocatedBytes(dst));
+    assertEquals(0, HostTools.allocatedBytes(dst));
     assertThrows(FileAlreadyExistsException.class, () -> FileCloner.cloneFile(src, dst));
     assertThrows(NoSuchFileException.class, () -> FileCloner.cloneFile(dir.resolve("missing"), dir.resolve("x")));
   }

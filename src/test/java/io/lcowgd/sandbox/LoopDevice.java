@@ -1,6 +1,6 @@
 package io.lcowgd.sandbox;
 
-import io.lcowgd.vhdx.Proc;
+import io.lcowgd.testing.HostTools;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -13,22 +13,17 @@ final class LoopDevice implements AutoCloseable {
   }
 
   static LoopDevice attach(Path file, long offset, long size, boolean readOnly)
-      throws IOException, InterruptedException {
+      throws IOException {
     String dev = readOnly
-        ? Proc.check("losetup", "--find", "--show", "--read-only", "--offset", Long.toString(offset),
+        ? HostTools.check("losetup", "--find", "--show", "--read-only", "--offset", Long.toString(offset),
             "--sizelimit", Long.toString(size), file.toString())
-        : Proc.check("losetup", "--find", "--show", "--offset", Long.toString(offset), "--sizelimit",
+        : HostTools.check("losetup", "--find", "--show", "--offset", Long.toString(offset), "--sizelimit",
             Long.toString(size), file.toString());
     return new LoopDevice(dev.strip());
   }
 
   @Override
   public void close() throws IOException {
-    try {
-      Proc.check("losetup", "-d", device);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted detaching " + device, e);
-    }
+    HostTools.check("losetup", "-d", device);
   }
 }

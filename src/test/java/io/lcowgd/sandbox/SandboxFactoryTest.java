@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lcowgd.testing.HostTools;
 import io.lcowgd.vhdx.PayloadRange;
-import io.lcowgd.vhdx.Proc;
 import io.lcowgd.vhdx.Vhdx;
 import io.lcowgd.vhdx.VhdxReader;
 import java.nio.ByteBuffer;
@@ -47,15 +47,15 @@ class SandboxFactoryTest {
     Path sb = dir.resolve("sandbox.vhdx");
     CloneMethod how = f.create(sb, 20);
     assertEquals(Files.size(f.template(20)), Files.size(sb));
-    long allocated = Proc.allocatedBytes(sb);
+    long allocated = HostTools.allocatedBytes(sb);
     assertTrue(allocated < 1 << 20, "clone allocates " + allocated + " bytes (" + how + ")");
     PayloadRange range = Vhdx.payloadRange(sb);
     assertEquals(20 * GIB, range.length());
-    Proc.check("qemu-img", "check", "-f", "vhdx", sb.toString());
+    HostTools.check("qemu-img", "check", "-f", "vhdx", sb.toString());
 
     Path mnt = Files.createDirectory(dir.resolve("mnt"));
     try (LoopDevice loop = LoopDevice.attach(sb, range.offset(), range.length(), false)) {
-      Proc.check("mount", "-t", "ext4", "-o", SandboxFactory.HOST_MOUNT_OPTIONS, loop.device, mnt.toString());
+      HostTools.check("mount", "-t", "ext4", "-o", SandboxFactory.HOST_MOUNT_OPTIONS, loop.device, mnt.toString());
       try {
         Files.createDirectories(mnt.resolve("upper/etc"));
         Files.writeString(mnt.resolve("upper/etc/hello.txt"), "hello from the sandbox\n");
@@ -64,16 +64,16 @@ class SandboxFactoryTest {
         Files.write(mnt.resolve("upper/big.bin"), big);
         Files.createSymbolicLink(mnt.resolve("upper/link"), Path.of("etc/hello.txt"));
       } finally {
-        Proc.check("umount", mnt.toString());
+        HostTools.check("umount", mnt.toString());
       }
     }
     try (LoopDevice ro = LoopDevice.attach(sb, range.offset(), range.length(), true)) {
-      Proc fsck = Proc.run("e2fsck", "-fn", ro.device);
-      assertEquals(0, fsck.exit(), fsck.output());
-      String ls = Proc.check("debugfs", "-R", "ls -l /upper/etc", ro.device);
+      HostTools.Result fsck = HostTools.run(List.of("e2fsck", "-fn", ro.device));
+      assertEquals(0, fsck.exit(), fsck.out() + fsck.err());
+      String ls = HostTools.check("debugfs", "-R", "ls -l /upper/etc", ro.device);
       assertTrue(ls.contains("hello.txt"), ls);
     }
-    Proc.check("qemu-img", "check", "-f", "vhdx", sb.toString());
+    HostTools.check("qemu-img", "check", "-f", "vhdx", sb.toString());
     // Our own ext4 reader sees the same files through our VHDX reader, detected from the bytes.
     assertEquals(io.lcowgd.image.ContainerType.VHDX, io.lcowgd.image.DiskImages.detect(sb));
     try (io.lcowgd.ext4.Ext4Reader r = io.lcowgd.ext4.Ext4Reader.open(io.lcowgd.image.DiskImages.open(sb))) {
@@ -100,7 +100,7 @@ class SandboxFactoryTest {
       assertEquals(List.of("big.bin", "etc/", "etc/hello.txt", "link"), names);
     }
     // 3 MiB of file data plus a few metadata blocks: still nowhere near the virtual size
-    assertTrue(Proc.allocatedBytes(sb) < 8 << 20, "after writes: " + Proc.allocatedBytes(sb));
+    assertTrue(HostTools.allocatedBytes(sb) < 8 << 20, "after writes: " + HostTools.allocatedBytes(sb));
   }
 
   @Test
@@ -110,18 +110,18 @@ class SandboxFactoryTest {
     Path mnt = Files.createDirectory(dir.resolve("mnt"));
     Path loopCopy = dir.resolve("loop.raw");
     try (LoopDevice loop = LoopDevice.attach(sb, range.offset(), range.length(), false)) {
-      Proc.check("mount", "-o", SandboxFactory.HOST_MOUNT_OPTIONS, loop.device, mnt.toString());
+      HostTools.check("mount", "-o", SandboxFactory.HOST_MOUNT_OPTIONS, loop.device, mnt.toString());
       try {
         Files.writeString(mnt.resolve("hello.txt"), "through three readers\n");
         Files.createDirectories(mnt.resolve("upper/work"));
       } finally {
-        Proc.check("umount", mnt.toString());
+        HostTools.check("umount", mnt.toString());
       }
       Files.copy(Path.of(loop.device), loopCopy);
     }
     assertEquals(range.length(), Files.size(loopCopy));
     Path qemuRaw = dir.resolve("qemu.raw");
-    Proc.check("qemu-img", "convert", "-f", "vhdx", "-O", "raw", sb.toString(), qemuRaw.toString());
+    HostTools.check("qemu-img", "convert", "-f", "vhdx", "-O", "raw", sb.toString(), qemuRaw.toString());
     Path ours = dir.resolve("ours.raw");
     try (VhdxReader r = VhdxReader.open(sb);
         FileChannel out = FileChannel.open(ours, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -133,27 +133,27 @@ class SandboxFactoryTest {
     }
     assertEquals(-1, Files.mismatch(loopCopy, qemuRaw), "qemu-img convert output differs from the loop device");
     assertEquals(-1, Files.mismatch(loopCopy, ours), "VhdxReader output differs from the loop device");
-    String cat = Proc.check("debugfs", "-R", "cat /hello.txt", ours.toString());
+    String cat = HostTools.check("debugfs", "-R", "cat /hello.txt", ours.toString());
     assertTrue(cat.contains("through three readers"), cat);
-    Proc fsck = Proc.run("e2fsck", "-fn", ours.toString());
-    assertEquals(0, fsck.exit(), fsck.output());
+    HostTools.Result fsck = HostTools.run(List.of("e2fsck", "-fn", ours.toString()));
+    assertEquals(0, fsck.exit(), fsck.out() + fsck.err());
   }
 
   @Test
   void templateHasTheOriginalsExt4Options() throws Exception {
     Path t = new SandboxFactory(cache).template(20);
     PayloadRange range = Vhdx.payloadRange(t);
-    String sb = Proc.check("dumpe2fs", "-h", t + "?offset=" + range.offset());
+    String sb = HostTools.check("dumpe2fs", "-h", t + "?offset=" + range.offset());
     String features = sb.lines().filter(l -> l.startsWith("Filesystem features:")).findFirst().orElseThrow();
     assertTrue(features.contains("sparse_super2"), features);
     assertTrue(features.contains("metadata_csum"), features);
     assertTrue(!features.contains("has_journal") && !features.contains("resize_inode"), features);
     assertTrue(sb.contains("Block count:              " + (20 * GIB / 4096)), sb);
-    String groups = Proc.check("dumpe2fs", t + "?offset=" + range.offset());
+    String groups = HostTools.check("dumpe2fs", t + "?offset=" + range.offset());
     long notZeroed = groups.lines().filter(l -> l.matches("Group [0-9]+: .*") && !l.contains("ITABLE_ZEROED")).count();
     assertEquals(0, notZeroed, "every inode table must be marked zeroed");
     assertEquals(20 * GIB / 4096 / 32768, groups.lines().filter(l -> l.matches("Group [0-9]+: .*")).count());
-    assertTrue(Proc.allocatedBytes(t) < 1 << 20, "template allocates " + Proc.allocatedBytes(t));
+    assertTrue(HostTools.allocatedBytes(t) < 1 << 20, "template allocates " + HostTools.allocatedBytes(t));
   }
 
   @Test
@@ -201,7 +201,7 @@ class SandboxFactoryTest {
     assertTrue(Files.notExists(stale));
     assertEquals(c.resolve("scratch.vhdx"), f.scratchTemplate());
     assertEquals(20 * GIB, Vhdx.payloadRange(scratch).length());
-    Proc.check("qemu-img", "check", "-f", "vhdx", scratch.toString());
+    HostTools.check("qemu-img", "check", "-f", "vhdx", scratch.toString());
   }
 
   @Test
@@ -218,7 +218,7 @@ class SandboxFactoryTest {
       }
     }
     assertEquals(3, ids.size());
-    Proc.check("qemu-img", "check", "-f", "vhdx", a.toString());
+    HostTools.check("qemu-img", "check", "-f", "vhdx", a.toString());
   }
 
   @Test

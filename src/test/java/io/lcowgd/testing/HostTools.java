@@ -53,6 +53,11 @@ public final class HostTools {
     return r.out();
   }
 
+  /** Allocated bytes of a file ({@code stat -c %b} blocks of 512 bytes). */
+  public static long allocatedBytes(Path p) throws IOException {
+    return Long.parseLong(check("stat", "-c", "%b", p.toString()).strip()) * 512;
+  }
+
   private static CompletableFuture<String> drain(InputStream in) {
     return CompletableFuture.supplyAsync(() -> {
       try (in) {

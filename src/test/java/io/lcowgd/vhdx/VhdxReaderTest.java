@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.testing.HostTools;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -74,10 +75,10 @@ class VhdxReaderTest {
       assertThrows(EOFException.class, () -> r.readFully(size - 1, ByteBuffer.allocate(2)));
     }
     assertTrue(VhdxReader.isVhdx(p));
-    Proc.check("qemu-img", "check", "-f", "vhdx", p.toString());
-    assertTrue(Proc.check("qemu-img", "info", "-f", "vhdx", p.toString()).contains("(" + size + " bytes)"));
+    HostTools.check("qemu-img", "check", "-f", "vhdx", p.toString());
+    assertTrue(HostTools.check("qemu-img", "info", "-f", "vhdx", p.toString()).contains("(" + size + " bytes)"));
     Path raw = dir.resolve("out.raw");
-    Proc.check("qemu-img", "convert", "-f", "vhdx", "-O", "raw", p.toString(), raw.toString());
+    HostTools.check("qemu-img", "convert", "-f", "vhdx", "-O", "raw", p.toString(), raw.toString());
     assertArrayEquals(content, Files.readAllBytes(raw));
   }
 
@@ -91,7 +92,7 @@ class VhdxReaderTest {
     Path raw = dir.resolve("in.raw");
     Files.write(raw, content);
     Path v = dir.resolve("q.vhdx");
-    Proc.check("qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o",
+    HostTools.check("qemu-img", "convert", "-f", "raw", "-O", "vhdx", "-o",
         "subformat=" + subformat + ",block_size=" + blockSize, raw.toString(), v.toString());
     try (VhdxReader r = VhdxReader.open(v)) {
       assertEquals(size, r.size());
@@ -139,7 +140,7 @@ class VhdxReaderTest {
       assertNotEquals(before, r.page83());
       assertEquals(3, r.currentSequence());
     }
-    Proc.check("qemu-img", "check", "-f", "vhdx", p.toString());
+    HostTools.check("qemu-img", "check", "-f", "vhdx", p.toString());
   }
 
   // ---- refusals: each corrupts one structure (re-checksummed where the point is the semantic check) ----
