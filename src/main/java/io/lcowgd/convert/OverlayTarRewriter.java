@@ -3,23 +3,36 @@ package io.lcowgd.convert;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
- * Rewrites, entry by entry and streaming, a plain tar of an overlay upper directory (as a service VM's busybox
- * {@code tar -cf - -C upper .} writes it) into a Docker layer tar with the same translation as {@link Ext4ToTar}'s
- * sandbox export: a 0/0 character device {@code x} becomes an empty regular file {@code .wh.x} (mode 0600, the
- * device's owner and mtime), and each directory named in {@code opaqueDirs} is followed by its
- * {@code <dir>/.wh..wh..opq} marker (the directory's permissions, owner and mtime). A hard link to a whiteout is a
- * whiteout too (overlayfs links its whiteouts to one shared device inode; tar writes the later names as links). Names are made relative
- * ({@code ./a/b} becomes {@code a/b}, directories end with {@code /}) and kept byte-exact (one char per byte).
- * Entry order is the input's. Extended attributes are not carried by the input and so not written.
+ * Rewrites, entry by entry and streaming, a GNU tar of an overlay upper directory (as a service VM writes it with
+ * {@code tar --format=pax --xattrs --xattrs-include='*' --numeric-owner --sort=name -C upper .}) into exactly the
+ * bytes {@link Ext4ToTar}'s sandbox export writes for the same tree: every entry is re-emitted through
+ * {@link PaxTarWriter} with the sandbox export's translation ({@link LayerTarEmitter}), so the two agree by
+ * construction as long as the input carries the same metadata in the same order.
+ *
+ * <p>Input rules: entries in the order {@code --sort=name} gives (depth-first pre-order, children bytewise sorted:
+ * the sandbox export's order); names, link names, {@code mtime} (nanoseconds, negative), {@code uid}/{@code gid} and
+ * {@code SCHILY.xattr.*} (GNU tar's {@code %3D}/{@code %25} key escapes) read from the raw PAX records, byte-exact.
+ * Translation: a 0/0 character device {@code x} becomes an empty regular file {@code .wh.x} (mode 0600, the device's
+ * owner and mtime, no xattrs); a directory with {@code trusted.overlay.opaque=y} is followed by
+ * {@code <dir>/.wh..wh..opq}; {@code trusted.overlay.*} xattrs are dropped.
+ *
+ * <p>Hard links: GNU tar links later names of regular files and symlinks to the first one, writes devices and fifos
+ * in full every time, and writes no xattrs on link entries; the sandbox export links regular files, devices and fifos
+ * (with the inode's xattrs) and writes symlinks in full. {@code multiLinked} (every non-directory with more than one
+ * link, by relative path, with its inode number) lets the rewrite follow the export's rules; only those entries are
+ * remembered, so memory is bounded by the number of multiply-linked names.
  */
 public final class OverlayTarRewriter {
   /** What to drop from the input besides the tree root. */
@@ -31,69 +44,91 @@ public final class OverlayTarRewriter {
   }
 
   private static final String LOST_FOUND = "lost+found";
+  private static final String XATTR = "SCHILY.xattr.";
+  private static final String OVERLAY_XATTRS = "trusted.overlay.";
+  private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
+  private static final int READ_BUFFER = 1 << 16;
+  /** {@link First#type} of a whiteout (overlayfs links its whiteouts to one shared 0/0 device inode). */
+  private static final byte WHITEOUT = 'W';
+
+  /** One input entry with the metadata the export writes. */
+  private record In(String path, byte type, int perm, long uid, long gid, long size, Instant mtime, String link,
+      int devMajor, int devMinor, Map<String, byte[]> xattrs, boolean opaque) {
+    boolean whiteout() {
+      return type == TarConstants.LF_CHR && devMajor == 0 && devMinor == 0;
+    }
+  }
+
+  /** The first name met of a multiply-linked inode. */
+  private record First(String path, byte type, String link, Map<String, byte[]> xattrs) {}
 
   private OverlayTarRewriter() {}
 
   /**
-   * Reads the tar {@code in} to its end and writes the layer tar to {@code out} (flushed, not closed); returns the
-   * sum of its regular-file sizes. {@code opaqueDirs} holds relative directory paths without a trailing slash, one
-   * char per name byte.
+   * Reads the tar {@code in} up to its end-of-archive marker and writes the layer tar to {@code out} (flushed, not
+   * closed); returns the sum of its regular-file sizes. {@code multiLinked} maps the relative path (one char per name
+   * byte) of every non-directory with more than one link to its inode number.
    */
-  public static long rewrite(InputStream in, Set<String> opaqueDirs, RootLostFound lostFound, OutputStream out)
-      throws IOException {
-    TarArchiveInputStream tin = new TarArchiveInputStream(in, StandardCharsets.ISO_8859_1.name());
+  public static long rewrite(InputStream in, Map<String, Long> multiLinked, RootLostFound lostFound,
+      OutputStream out) throws IOException {
+    TarInput src = TarInput.of(in, READ_BUFFER);
+    TarArchiveInputStream tin = new TarArchiveInputStream(src, StandardCharsets.ISO_8859_1.name());
     java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(new NonClosing(out), 1 << 16);
     PaxTarWriter w = new PaxTarWriter(buffered);
-    TarArchiveEntry pendingLostFound = null;
-    Set<String> whiteouts = new java.util.HashSet<>();
-    TarArchiveEntry e;
-    while ((e = tin.getNextEntry()) != null) {
-      String path = relative(e.getName());
-      if (path.isEmpty()) {
+    Map<Long, First> firsts = new HashMap<>();
+    In pendingLostFound = null;
+    long start = src.position();
+    while (true) {
+      In e = next(src, tin, start);
+      if (e == null) {
+        break;
+      }
+      if (e.path.isEmpty()) {
         continue; // the tree root itself
       }
       if (pendingLostFound != null) {
-        if (path.startsWith(LOST_FOUND + "/")) {
-          directory(w, LOST_FOUND, pendingLostFound, opaqueDirs);
+        if (e.path.startsWith(LOST_FOUND + "/")) {
+          directory(w, pendingLostFound);
         }
         pendingLostFound = null;
       }
-      if (lostFound == RootLostFound.DROP_IF_EMPTY && e.isDirectory() && path.equals(LOST_FOUND)) {
+      if (lostFound == RootLostFound.DROP_IF_EMPTY && e.type == TarConstants.LF_DIR && e.path.equals(LOST_FOUND)) {
         pendingLostFound = e;
         continue;
       }
-      Instant mtime = e.getLastModifiedTime().toInstant();
-      int perm = e.getMode() & 07777;
-      if (e.isDirectory()) {
-        directory(w, path, e, opaqueDirs);
-      } else if (e.isLink() && whiteouts.contains(relative(e.getLinkName()))) {
-        whiteout(w, path, e, mtime); // overlayfs links its whiteouts to one shared 0/0 device inode
-        whiteouts.add(path);
-      } else if (e.isLink()) {
-        w.begin(header(path, TarConstants.LF_LINK, perm, e, 0, relative(e.getLinkName()), mtime));
-        w.end();
-      } else if (e.isSymbolicLink()) {
-        w.begin(header(path, TarConstants.LF_SYMLINK, perm, e, 0, e.getLinkName(), mtime));
-        w.end();
-      } else if (e.isCharacterDevice() && e.getDevMajor() == 0 && e.getDevMinor() == 0) {
-        whiteout(w, path, e, mtime);
-        whiteouts.add(path);
-      } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
-        byte t = e.isCharacterDevice() ? TarConstants.LF_CHR : e.isBlockDevice() ? TarConstants.LF_BLK
-            : TarConstants.LF_FIFO;
-        w.begin(header(path, t, perm, e, 0, null, mtime));
-        w.end();
-      } else if (e.isFile()) {
-        OutputStream data = w.begin(header(path, TarConstants.LF_NORMAL, perm, e, e.getSize(), null, mtime));
-        long n = tin.transferTo(data);
-        if (n != e.getSize()) {
-          throw new IOException("tar entry " + PaxTarWriter.display(path) + ": " + n + " data bytes, header says "
-              + e.getSize());
+      Long inode = e.type == TarConstants.LF_DIR ? null : multiLinked.get(e.path);
+      First first = inode == null ? null : firsts.get(inode);
+      if (first == null && inode != null && e.type != TarConstants.LF_LINK) {
+        firsts.put(inode, new First(e.path, e.whiteout() ? WHITEOUT : e.type, e.link, e.xattrs));
+      }
+      switch (e.type) {
+        case TarConstants.LF_DIR -> directory(w, e);
+        case TarConstants.LF_LINK -> link(w, e, first);
+        case TarConstants.LF_SYMLINK -> write(w, e, e.path, TarConstants.LF_SYMLINK, 0, e.link, e.xattrs);
+        case TarConstants.LF_CHR, TarConstants.LF_BLK, TarConstants.LF_FIFO -> {
+          if (e.whiteout()) {
+            whiteout(w, e);
+          } else if (first != null) {
+            write(w, e, e.path, TarConstants.LF_LINK, 0, first.path, e.xattrs); // the export links these
+          } else {
+            write(w, e, e.path, e.type, 0, null, e.xattrs);
+          }
         }
-        w.end();
-      } else {
-        throw new IOException("tar entry " + PaxTarWriter.display(path) + " has unsupported type '"
-            + (char) typeFlag(e) + "'");
+        case TarConstants.LF_NORMAL -> {
+          if (first != null) {
+            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " repeats the data of "
+                + PaxTarWriter.display(first.path) + " (same inode) instead of linking to it");
+          }
+          OutputStream data = w.begin(header(e, e.path, TarConstants.LF_NORMAL, e.size, null, e.xattrs));
+          long n = tin.transferTo(data);
+          if (n != e.size) {
+            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": " + n + " data bytes, header says "
+                + e.size);
+          }
+          w.end();
+        }
+        default -> throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " has unsupported type '"
+            + (char) e.type + "'");
       }
     }
     w.finish();
@@ -101,34 +136,157 @@ public final class OverlayTarRewriter {
     return w.dataBytes();
   }
 
-  private static void whiteout(PaxTarWriter w, String path, TarArchiveEntry e, Instant mtime) throws IOException {
-    int slash = path.lastIndexOf('/');
-    String name = path.substring(0, slash + 1) + LayerTarEmitter.WHITEOUT_PREFIX + path.substring(slash + 1);
-    w.begin(header(name, TarConstants.LF_NORMAL, 0600, e, 0, null, mtime));
-    w.end();
-  }
-
-  private static void directory(PaxTarWriter w, String path, TarArchiveEntry e, Set<String> opaqueDirs)
-      throws IOException {
-    Instant mtime = e.getLastModifiedTime().toInstant();
-    int perm = e.getMode() & 07777;
-    w.begin(header(path + "/", TarConstants.LF_DIR, perm, e, 0, null, mtime));
-    w.end();
-    if (opaqueDirs.contains(path)) {
-      w.begin(header(path + "/" + LayerTarEmitter.OPAQUE_MARKER, TarConstants.LF_NORMAL, perm, e, 0, null, mtime));
-      w.end();
+  /**
+   * An input hard link: to a regular file it stays a link (with the file's xattrs, which GNU tar leaves off link
+   * entries); to a symlink it becomes that symlink again; to a whiteout, a whiteout.
+   */
+  private static void link(PaxTarWriter w, In e, First first) throws IOException {
+    if (first == null || !first.path.equals(e.link)) {
+      throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " links to " + PaxTarWriter.display(e.link)
+          + ", which the guest's link listing does not name as the first name of the same inode");
+    }
+    switch (first.type) {
+      case TarConstants.LF_SYMLINK -> write(w, e, e.path, TarConstants.LF_SYMLINK, 0, first.link, first.xattrs);
+      case WHITEOUT -> whiteout(w, e);
+      default -> write(w, e, e.path, TarConstants.LF_LINK, 0, first.path, first.xattrs);
     }
   }
 
-  private static PaxTarWriter.Header header(String name, byte type, int perm, TarArchiveEntry e, long size,
-      String link, Instant mtime) {
-    return new PaxTarWriter.Header(name, type, perm, e.getLongUserId(), e.getLongGroupId(), size, mtime, link,
-        e.getDevMajor(), e.getDevMinor(), Map.of());
+  private static void write(PaxTarWriter w, In e, String name, byte type, long size, String link,
+      Map<String, byte[]> xattrs) throws IOException {
+    w.begin(header(e, name, type, size, link, xattrs));
+    w.end();
   }
 
-  private static byte typeFlag(TarArchiveEntry e) {
-    // commons-compress exposes the type only through predicates; report the closest readable description.
-    return e.isGlobalPaxHeader() ? (byte) 'g' : e.isSparse() ? (byte) 'S' : (byte) '?';
+  private static void whiteout(PaxTarWriter w, In e) throws IOException {
+    int slash = e.path.lastIndexOf('/');
+    String name = e.path.substring(0, slash + 1) + LayerTarEmitter.WHITEOUT_PREFIX + e.path.substring(slash + 1);
+    w.begin(new PaxTarWriter.Header(name, TarConstants.LF_NORMAL, 0600, e.uid, e.gid, 0, e.mtime, null, 0, 0,
+        Map.of()));
+    w.end();
+  }
+
+  private static void directory(PaxTarWriter w, In e) throws IOException {
+    write(w, e, e.path + "/", TarConstants.LF_DIR, 0, null, e.xattrs);
+    if (e.opaque) {
+      write(w, e, e.path + "/" + LayerTarEmitter.OPAQUE_MARKER, TarConstants.LF_NORMAL, 0, null, Map.of());
+    }
+  }
+
+  private static PaxTarWriter.Header header(In e, String name, byte type, long size, String link,
+      Map<String, byte[]> xattrs) {
+    return new PaxTarWriter.Header(name, type, e.perm, e.uid, e.gid, size, e.mtime, link, e.devMajor, e.devMinor,
+        xattrs);
+  }
+
+  /** Reads the next entry's headers (raw PAX records captured alongside the parser); null at the end of archive. */
+  private static In next(TarInput src, TarArchiveInputStream tin, long start) throws IOException {
+    src.startCapture();
+    TarArchiveEntry e;
+    Map<String, byte[]> pax;
+    try {
+      e = tin.getNextEntry();
+      byte[] captured = src.stopCapture();
+      if (e == null) {
+        return null;
+      }
+      long first = src.captureStart();
+      int firstHeader = first < 0 ? 0 : (int) ((512 - (first - start) % 512) % 512);
+      pax = RawPaxHeaders.parse(captured, firstHeader);
+    } catch (IOException | RuntimeException ex) {
+      throw new IOException("bad tar header in the guest's export: " + ex.getMessage(), ex);
+    }
+    String path = relative(raw(pax, "path", e.getName()));
+    byte type = typeOf(e);
+    String link = null;
+    if (type == TarConstants.LF_LINK) {
+      link = relative(raw(pax, "linkpath", e.getLinkName()));
+    } else if (type == TarConstants.LF_SYMLINK) {
+      link = raw(pax, "linkpath", e.getLinkName());
+    }
+    Map<String, byte[]> xattrs = new TreeMap<>();
+    boolean opaque = false;
+    for (Map.Entry<String, byte[]> x : pax.entrySet()) {
+      if (!x.getKey().startsWith(XATTR)) {
+        continue;
+      }
+      String key = decodeXattrKey(x.getKey().substring(XATTR.length()));
+      if (key.equals(OPAQUE_XATTR)) {
+        opaque = java.util.Arrays.equals(x.getValue(), new byte[] {'y'});
+      }
+      if (!key.startsWith(OVERLAY_XATTRS)) {
+        xattrs.put(key, x.getValue());
+      }
+    }
+    byte[] mt = pax.get("mtime");
+    Instant mtime = mt != null ? paxTime(new String(mt, StandardCharsets.US_ASCII), path)
+        : Instant.ofEpochSecond(e.getModTime().getTime() / 1000);
+    return new In(path, type, e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(),
+        type == TarConstants.LF_NORMAL ? e.getSize() : 0, mtime, link, e.getDevMajor(), e.getDevMinor(), xattrs,
+        opaque && type == TarConstants.LF_DIR);
+  }
+
+  private static String raw(Map<String, byte[]> pax, String key, String header) {
+    byte[] v = pax.get(key);
+    return v != null ? new String(v, StandardCharsets.ISO_8859_1) : header;
+  }
+
+  private static byte typeOf(TarArchiveEntry e) throws IOException {
+    if (e.isDirectory()) {
+      return TarConstants.LF_DIR;
+    } else if (e.isLink()) {
+      return TarConstants.LF_LINK;
+    } else if (e.isSymbolicLink()) {
+      return TarConstants.LF_SYMLINK;
+    } else if (e.isCharacterDevice()) {
+      return TarConstants.LF_CHR;
+    } else if (e.isBlockDevice()) {
+      return TarConstants.LF_BLK;
+    } else if (e.isFIFO()) {
+      return TarConstants.LF_FIFO;
+    } else if (e.isFile() && !e.isSparse()) {
+      return TarConstants.LF_NORMAL;
+    }
+    throw new IOException("tar entry " + PaxTarWriter.display(e.getName()) + " has an unsupported type ("
+        + (e.isSparse() ? "sparse" : e.isGlobalPaxHeader() ? "global PAX header" : "unknown") + ")");
+  }
+
+  /**
+   * GNU tar's xattr key escapes in {@code SCHILY.xattr.*} keywords: {@code %3D} is {@code =}, {@code %25} is
+   * {@code %}; anything else is literal.
+   */
+  static String decodeXattrKey(String k) {
+    if (k.indexOf('%') < 0) {
+      return k;
+    }
+    StringBuilder b = new StringBuilder(k.length());
+    for (int i = 0; i < k.length(); i++) {
+      if (k.startsWith("%3D", i)) {
+        b.append('=');
+        i += 2;
+      } else if (k.startsWith("%25", i)) {
+        b.append('%');
+        i += 2;
+      } else {
+        b.append(k.charAt(i));
+      }
+    }
+    return b.toString();
+  }
+
+  /** A PAX time ({@code [-]seconds[.fraction]}, the fraction cut to nanoseconds) as an instant. */
+  static Instant paxTime(String v, String path) throws IOException {
+    try {
+      if (!v.matches("-?[0-9]{1,19}(\\.[0-9]+)?")) {
+        throw new NumberFormatException(v);
+      }
+      BigDecimal d = new BigDecimal(v);
+      BigDecimal sec = d.setScale(0, RoundingMode.FLOOR);
+      int nanos = d.subtract(sec).movePointRight(9).setScale(0, RoundingMode.FLOOR).intValueExact();
+      return Instant.ofEpochSecond(sec.longValueExact(), nanos);
+    } catch (ArithmeticException | NumberFormatException | java.time.DateTimeException ex) {
+      throw new IOException("tar entry " + PaxTarWriter.display(path) + ": bad PAX mtime '" + v + "'", ex);
+    }
   }
 
   /** {@code ./a/b/} and {@code a/b} both become {@code a/b}; {@code ./} and {@code .} become the empty string. */

@@ -15,21 +15,33 @@ import java.io.OutputStream;
 import java.io.PipedInputStream;
 import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
  * Diff of a sandbox against its own parent (what {@code docker commit} asks for) run in a service VM of the guest
  * pool ({@code lcow.svm=uml}): the sandbox image is attached read-only in the VM serving the layer (after a
- * {@code syncfs} on the host when a container has it mounted), the guest lists its opaque directories
- * ({@code getfattr}) and streams a busybox tar of {@code upper/} (or of the whole filesystem when there is none) to
- * the host, where {@link OverlayTarRewriter} turns it, entry by entry, into the same layer tar as the host export.
+ * {@code syncfs} on the host when a container has it mounted), the guest streams its hard-link listing and a GNU tar
+ * of {@code upper/} (or of the whole filesystem when there is none) to the host, where {@link OverlayTarRewriter}
+ * re-emits it, entry by entry, as the same bytes as the host backend's export of the sandbox.
  * The lease and the attachment are released when the returned stream is closed.
  */
 final class GuestDiff {
   private static final int PIPE_BYTES = 1 << 20;
+  /** GNU tar and GNU find in the guest ({@code scripts/build-uvm} installs them; busybox has the plain names). */
+  static final String GNU_TAR = "/usr/libexec/lcow/tar";
+  static final String GNU_FIND = "/usr/libexec/lcow/find";
+  /**
+   * GNU tar's options: PAX (nanosecond and pre-1970 mtimes, big ids, raw names), every xattr (as root, including
+   * {@code trusted.overlay.opaque}), numeric owners, name order (the sandbox export's order), sockets skipped quietly,
+   * 64 KiB blocks; atime and ctime records left out (the export has none).
+   */
+  static final String TAR_OPTIONS = "-cf - -b 128 --format=pax --pax-option=delete=atime,delete=ctime --xattrs"
+      + " --xattrs-include='*' --numeric-owner --sort=name --warning=no-file-ignored";
+  /** Bound on the guest's hard-link listing, which is held in memory. */
+  static final long MAX_LINK_LISTING = 64L << 20;
   private static final java.util.concurrent.atomic.AtomicLong COMPLETED = new java.util.concurrent.atomic.AtomicLong();
 
   private GuestDiff() {}
@@ -58,19 +70,26 @@ final class GuestDiff {
       a = lease.attach(l.image(), range, AccessMode.READ_ONLY);
       UmlVm vm = (UmlVm) lease.vm();
       String mp = a.guestPath();
-      boolean upper = vm.run("if [ -d " + q(mp + "/upper") + " ]; then echo upper; else echo whole; fi").strip()
-          .equals("upper");
+      String up = q(mp + "/upper");
+      boolean upper = vm.run("if [ -d " + up + " ] && [ ! -L " + up + " ]; then echo upper; else echo whole; fi")
+          .strip().equals("upper");
       String dir = upper ? mp + "/upper" : mp;
-      // getfattr writes name bytes >= 0x80 raw: the listing comes back hex-encoded (od) to keep every byte.
-      Set<String> opaque = parseOpaque(fromHex(vm.run("cd " + q(dir)
-          + " && getfattr -R -P -h -d -m '^trusted\\.overlay\\.opaque$' -e text . >/tmp/.gf"
-          + " && od -An -v -tx1 /tmp/.gf; rc=$?; rm -f /tmp/.gf; exit $rc")));
-      return new Stream(id, lease, a, vm, dir, opaque,
+      return new Stream(id, lease, a, vm, dir,
           upper ? OverlayTarRewriter.RootLostFound.KEEP : OverlayTarRewriter.RootLostFound.DROP_IF_EMPTY);
     } catch (IOException | RuntimeException e) {
       release(e, a, lease);
       throw new IOException("Diff " + id + " in service VM " + lease.vmId() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The guest command that streams the export of {@code dir}: first the hard-link listing (GNU find: one
+   * {@code <inode> <relative path>\0} record per name of every non-directory with more than one link, then an empty
+   * record), then GNU tar's archive of the tree in the sandbox export's order with everything it carries.
+   */
+  static String exportCommand(String dir) {
+    return "cd " + q(dir) + " && " + GNU_FIND + " . -mindepth 1 ! -type d -links +1 -printf '%i %P\\0'"
+        + " && printf '\\0' && exec " + GNU_TAR + " " + TAR_OPTIONS + " .";
   }
 
   private static void release(Exception primary, VmLease.Attachment a, VmLease lease) {
@@ -89,65 +108,37 @@ final class GuestDiff {
   }
 
   /**
-   * The directories whose {@code trusted.overlay.opaque} is {@code y}, from {@code getfattr -d -e text} output
-   * (names relative, one char per byte; getfattr writes control characters and backslashes as {@code \ooo}).
+   * Reads the link listing at the head of the export stream (records {@code <inode> <path>\0}, names one char per
+   * byte, ended by an empty record) and leaves {@code in} at the first byte after it; fails past
+   * {@link #MAX_LINK_LISTING} bytes.
    */
-  static Set<String> parseOpaque(String listing) throws IOException {
-    Set<String> out = new HashSet<>();
-    String file = null;
-    for (String line : listing.split("\n", -1)) {
-      if (line.startsWith("# file: ")) {
-        file = unescape(line.substring("# file: ".length()));
-      } else if (line.equals("trusted.overlay.opaque=\"y\"") && file != null) {
-        String rel = relative(file);
-        if (!rel.isEmpty()) {
-          out.add(rel);
-        }
+  static Map<String, Long> readLinks(InputStream in) throws IOException {
+    Map<String, Long> out = new HashMap<>();
+    ByteArrayOutputStream rec = new ByteArrayOutputStream();
+    long total = 0;
+    while (true) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("guest export ended inside its hard-link listing (" + total + " bytes)");
       }
-    }
-    return out;
-  }
-
-  /** {@code od -An -tx1} output (hex byte pairs separated by white space) as one char per byte. */
-  static String fromHex(String od) throws IOException {
-    StringBuilder b = new StringBuilder();
-    for (String tok : od.trim().split("\\s+")) {
-      if (tok.isEmpty()) {
+      if (++total > MAX_LINK_LISTING) {
+        throw new IOException("guest hard-link listing exceeds " + MAX_LINK_LISTING + " bytes");
+      }
+      if (b != 0) {
+        rec.write(b);
         continue;
       }
-      if (!tok.matches("[0-9a-f]{2}")) {
-        throw new IOException("unexpected od output token '" + tok + "'");
+      if (rec.size() == 0) {
+        return out;
       }
-      b.append((char) Integer.parseInt(tok, 16));
-    }
-    return b.toString();
-  }
-
-  private static String relative(String name) {
-    String n = name;
-    while (n.startsWith("./")) {
-      n = n.substring(2);
-    }
-    return n.equals(".") ? "" : n;
-  }
-
-  private static String unescape(String s) throws IOException {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      if (ch == '\\' && i + 1 < s.length() && s.charAt(i + 1) == '\\') {
-        b.write('\\');
-        i++;
-      } else if (ch == '\\' && i + 3 < s.length() && s.substring(i + 1, i + 4).matches("[0-7]{3}")) {
-        b.write(Integer.parseInt(s.substring(i + 1, i + 4), 8));
-        i += 3;
-      } else if (ch > 0xff) {
-        throw new IOException("getfattr listing has a non-byte character in " + s);
-      } else {
-        b.write(ch);
+      String r = rec.toString(StandardCharsets.ISO_8859_1);
+      rec.reset();
+      int sp = r.indexOf(' ');
+      if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,19}")) {
+        throw new IOException("malformed guest hard-link listing record '" + new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8) + "'");
       }
+      out.put(r.substring(sp + 1), Long.parseLong(r.substring(0, sp)));
     }
-    return b.toString(StandardCharsets.ISO_8859_1);
   }
 
   static String q(String s) {
@@ -161,17 +152,15 @@ final class GuestDiff {
     private final VmLease.Attachment attachment;
     private final UmlVm vm;
     private final String dir;
-    private final Set<String> opaque;
     private final OverlayTarRewriter.RootLostFound lostFound;
 
-    Stream(String id, VmLease lease, VmLease.Attachment attachment, UmlVm vm, String dir, Set<String> opaque,
+    Stream(String id, VmLease lease, VmLease.Attachment attachment, UmlVm vm, String dir,
         OverlayTarRewriter.RootLostFound lostFound) {
       this.id = id;
       this.lease = lease;
       this.attachment = attachment;
       this.vm = vm;
       this.dir = dir;
-      this.opaque = opaque;
       this.lostFound = lostFound;
     }
 
@@ -180,7 +169,7 @@ final class GuestDiff {
       PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
       DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
       CompletableFuture<Long> pump = new CompletableFuture<>();
-      String command = "tar -cf - -C " + q(dir) + " .";
+      String command = exportCommand(dir);
       Thread t = new Thread(() -> {
         try {
           pump.complete(vm.stream(command, sink));
@@ -194,7 +183,7 @@ final class GuestDiff {
       t.start();
       InputStream guarded = new PumpChecked(pin, pump);
       try {
-        OverlayTarRewriter.rewrite(guarded, opaque, lostFound, out);
+        OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
       } catch (IOException | RuntimeException e) {
         pin.close(); // the pump discards the rest, so the guest agent stays in step
         IOException pumpFailure = failure(pump);

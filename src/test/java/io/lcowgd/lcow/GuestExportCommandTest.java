@@ -1,0 +1,116 @@
+package io.lcowgd.lcow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lcowgd.convert.ExportMode;
+import io.lcowgd.convert.Ext4ToTar;
+import io.lcowgd.convert.OverlayTarRewriter;
+import io.lcowgd.disk.FileRangeDisk;
+import io.lcowgd.ext4.Ext4Reader;
+import io.lcowgd.ext4.KernelImages;
+import io.lcowgd.testing.HostTools;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The guest export without a guest: {@link GuestDiff#exportCommand} run on the host (same Debian GNU tar and find
+ * binaries the guest gets) over a loop-mounted sandbox, its output rewritten by {@link OverlayTarRewriter}, must be
+ * byte-identical to {@link Ext4ToTar}'s export of the same image.
+ */
+class GuestExportCommandTest {
+  @TempDir Path tmp;
+
+  @Test
+  void overlaySandboxExportIsByteIdenticalToTheHostExport() throws Exception {
+    assumeTrue(HostTools.isRoot(), "needs root for loop mounts and overlayfs");
+    Path lower = Files.createDirectories(tmp.resolve("lower"));
+    SandboxCases.run(SandboxCases.BASE, lower);
+    Path img = KernelImages.build(tmp.resolve("sandbox.img"), 64, List.of(), root -> {
+      Files.createDirectories(root.resolve("upper"));
+      Files.createDirectories(root.resolve("work"));
+      Path merged = Files.createDirectories(tmp.resolve("merged"));
+      HostTools.check("mount", "-t", "overlay", "overlay", "-o", "lowerdir=" + lower + ",upperdir="
+          + root.resolve("upper") + ",workdir=" + root.resolve("work"), merged.toString());
+      try {
+        SandboxCases.run(SandboxCases.CHANGES, merged);
+      } finally {
+        HostTools.check("umount", merged.toString());
+      }
+    });
+    byte[] host = hostExport(img);
+    byte[] guest = KernelImages.withMount(img, true, mp -> viaCommand(mp.resolve("upper"),
+        OverlayTarRewriter.RootLostFound.KEEP));
+    TarBytes.assertSameBytes(host, guest, "overlay sandbox");
+    String listing = new String(host, java.nio.charset.StandardCharsets.ISO_8859_1);
+    for (String expected : List.of(".wh.gone.txt", "keep/.wh.del2", ".wh.gone-dir", "wipe/.wh..wh..opq",
+        "SCHILY.xattr.security.capability", "SCHILY.xattr.user.k=v%x", "SCHILY.xattr.system.posix_acl_access",
+        "mtime=-315619199.876543211", "uid=4000000000", "hl/d/second")) {
+      assertTrue(listing.contains(expected), "the fixture exercises " + expected);
+    }
+  }
+
+  @Test
+  void wholeFilesystemExportDropsOnlyAnEmptyLostFound() throws Exception {
+    assumeTrue(HostTools.isRoot(), "needs root for loop mounts");
+    for (boolean emptyLostFound : new boolean[] {true, false}) {
+      Path img = KernelImages.build(tmp.resolve("scratch-" + emptyLostFound + ".img"), 64, List.of(), root -> {
+        SandboxCases.run(SandboxCases.BASE, root);
+        SandboxCases.run(SandboxCases.CHANGES, root);
+        HostTools.check("bash", "-c", "cd \"$1\" && mknod wh c 0 0 && mkdir op && echo i > op/in"
+            + " && setfattr -n trusted.overlay.opaque -v y op && setfattr -n trusted.overlay.origin -v x op/in"
+            + (emptyLostFound ? "" : " && echo found > lost+found/#12"), "x", root.toString());
+      });
+      byte[] host = hostExport(img);
+      byte[] guest = KernelImages.withMount(img, true, mp -> viaCommand(mp,
+          OverlayTarRewriter.RootLostFound.DROP_IF_EMPTY));
+      TarBytes.assertSameBytes(host, guest, "whole filesystem, lost+found empty: " + emptyLostFound);
+      String s = new String(host, java.nio.charset.StandardCharsets.ISO_8859_1);
+      assertEquals(!emptyLostFound, s.contains("lost+found/"), "lost+found kept only when not empty");
+      assertTrue(s.contains(".wh.wh") && s.contains("op/.wh..wh..opq"), "whiteout and opaque translated");
+    }
+  }
+
+  private static byte[] hostExport(Path img) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img))) {
+      Ext4ToTar.export(r, ExportMode.SANDBOX, out);
+    }
+    return out.toByteArray();
+  }
+
+  /** Runs the guest's export command on the host and rewrites its output as {@link GuestDiff} does. */
+  private Path commandOutput(Path dir) throws IOException {
+    String cmd = GuestDiff.exportCommand(dir.toString()).replace(GuestDiff.GNU_TAR, "/bin/tar")
+        .replace(GuestDiff.GNU_FIND, "/usr/bin/find");
+    Path out = Files.createTempFile(tmp, "export", ".bin");
+    Process p = new ProcessBuilder("sh", "-c", cmd).redirectOutput(out.toFile()).redirectErrorStream(false).start();
+    String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      assertEquals(0, p.waitFor(), cmd + ": " + err);
+    } catch (InterruptedException e) {
+      throw new IOException(e);
+    }
+    assertEquals("", err, "the export command writes nothing on stderr");
+    return out;
+  }
+
+  private byte[] viaCommand(Path dir, OverlayTarRewriter.RootLostFound lostFound) throws IOException {
+    Path raw = commandOutput(dir);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(raw))) {
+      Map<String, Long> links = GuestDiff.readLinks(in);
+      OverlayTarRewriter.rewrite(in, links, lostFound, out);
+    }
+    return out.toByteArray();
+  }
+}
