@@ -32,9 +32,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code lcow.svm=uml}: a commit-like flow (CreateReadWrite, Get, write and delete, Put, Diff) whose Diff runs in a
- * real UML guest, compared entry by entry with the host backend's export of the same sandbox; a guest killed during
- * a Diff fails it clearly and the next Diff boots a fresh guest.
+ * {@code lcow.svm=uml}: a commit-like flow (CreateReadWrite, Get, every kind of change in the host mount
+ * ({@link SandboxCases}), Put, Diff) whose Diff runs in a real UML guest, compared byte for byte with the host
+ * backend's export of the same sandbox; a guest killed during a Diff fails it clearly and the next Diff boots a fresh
+ * guest.
  */
 class GuestDiffTest {
   @TempDir static Path shared;
@@ -71,51 +72,35 @@ class GuestDiffTest {
     Path home = tmp.resolve("home");
     driver.init(home.toString(), null, null, null);
 
-    Path src = tmp.resolve("src");
-    Files.createDirectories(src.resolve("keep"));
-    Files.createDirectories(src.resolve("wipe/sub"));
-    Files.writeString(src.resolve("keep/old.txt"), "old");
-    Files.writeString(src.resolve("gone.txt"), "bye");
-    Files.writeString(src.resolve("wipe/sub/x"), "x");
-    Files.createDirectories(src.resolve("wip\u00e9 2/s"));
-    Files.writeString(src.resolve("wip\u00e9 2/s/y"), "y");
+    Path src = Files.createDirectories(tmp.resolve("src"));
+    SandboxCases.run(SandboxCases.BASE, src);
     driver.create("L1", "", "", null);
-    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "keep", "gone.txt", "wipe", "wip\u00e9 2")));
+    driver.applyDiff("L1", "", new ByteArrayInputStream(SandboxCases.baseTar(src)));
     driver.createReadWrite("c", "L1", "", null);
     Path m = Path.of(driver.get("c", ""));
-    Files.writeString(m.resolve("keep/new.txt"), "new contents\n");
-    Files.delete(m.resolve("gone.txt"));
-    Files.delete(m.resolve("keep/old.txt"));
-    HostTools.check("rm", "-rf", m.resolve("wipe").toString());
-    Files.createDirectories(m.resolve("wipe")); // overlay makes it opaque
-    Files.writeString(m.resolve("wipe/fresh"), "fresh");
-    HostTools.check("rm", "-rf", m.resolve("wip\u00e9 2").toString());
-    Files.createDirectories(m.resolve("wip\u00e9 2"));
-    Files.createSymbolicLink(m.resolve("link"), Path.of("keep/new.txt"));
-    HostTools.check("mkfifo", m.resolve("fifo").toString());
-    Files.createDirectories(m.resolve("deep/a/b/" + "n".repeat(120)));
-    Files.write(m.resolve("deep/a/b/" + "n".repeat(120) + "/" + "f".repeat(110)), new byte[] {1, 2, 3});
-    Files.writeString(m.resolve("owned"), "o");
-    HostTools.check("chown", "1234:567", m.resolve("owned").toString());
-    HostTools.check("chmod", "4750", m.resolve("owned").toString());
-    byte[] big = new byte[6 << 20];
-    new Random(7).nextBytes(big);
-    Files.write(m.resolve("big.bin"), big);
-    Files.write(m.resolve("caf\u00e9"), "utf8".getBytes(StandardCharsets.UTF_8));
+    SandboxCases.run(SandboxCases.CHANGES, m);
 
     long before = GuestDiff.completed();
     // While still mounted (the host flushes it first), and again after Put.
-    Map<String, String> mounted = entries(guestDiff());
+    byte[] mounted = guestDiff();
+    byte[] hostMounted = hostDiff();
     driver.put("c");
-    Map<String, String> guest = entries(guestDiff());
-    Map<String, String> host = entries(hostDiff());
-    assertEquals(host, guest);
-    assertEquals(host, mounted);
+    long t0 = System.nanoTime();
+    byte[] guest = guestDiff();
+    long guestMillis = (System.nanoTime() - t0) / 1_000_000;
+    byte[] host = hostDiff();
+    System.out.printf("guest Diff (global=%s): %d bytes in %d ms, sha256 %s%n", global, guest.length, guestMillis,
+        TarBytes.sha256(guest));
+    TarBytes.assertSameBytes(host, guest, "guest Diff after Put vs host Diff");
+    TarBytes.assertSameBytes(hostMounted, mounted, "guest Diff while mounted vs host Diff");
     assertEquals(before + 2, GuestDiff.completed(), "both Diffs ran in a guest");
-    assertTrue(guest.containsKey(".wh.gone.txt") && guest.containsKey("keep/.wh.old.txt")
-        && guest.containsKey("wipe/.wh..wh..opq")
-        && guest.containsKey("wip\u00e9 2/.wh..wh..opq") && guest.containsKey("fifo") && guest.containsKey("link"),
-        guest.keySet().toString());
+    Map<String, String> names = entries(guest);
+    for (String n : List.of(".wh.gone.txt", "keep/.wh.old.txt", ".wh.gone-dir", "wipe/.wh..wh..opq",
+        "wip\u00e9 2/.wh..wh..opq", "fifo", "fifo2", "link2", "hl/d/second", "big.bin", "sparse.bin")) {
+      assertTrue(names.containsKey(n), n + " in " + names.keySet());
+    }
+    assertTrue(names.get("fifo2").startsWith("hard "), "a hard-linked fifo is a link, as the host writes it");
+    assertTrue(names.get("link2").startsWith("sym "), "a hard-linked symlink is a symlink, as the host writes it");
     assertEquals(List.of(), driver.status().stream().filter(s -> s.key().equals("Guest VMs"))
         .filter(s -> !s.value().startsWith("uml, " + (global.equals("true") ? 1 : 0) + " running, "))
         .toList());
@@ -126,7 +111,7 @@ class GuestDiffTest {
       e = assertThrows(IOException.class, () -> ts.writeTo(new KillAfterFirstBytes()));
     }
     assertTrue(e.getMessage().contains("service VM") && e.getMessage().contains("died"), e.toString());
-    assertEquals(host, entries(guestDiff()));
+    TarBytes.assertSameBytes(host, guestDiff(), "guest Diff on a fresh guest after the kill");
   }
 
   @org.junit.jupiter.api.Test
@@ -158,8 +143,9 @@ class GuestDiffTest {
         results.add(pool.submit(() -> diffOf(id, "L1")));
       }
       for (int i = 0; i < ids.size(); i++) {
-        Map<String, String> guest = entries(results.get(i).get());
-        assertEquals(entries(hostDiffOf(ids.get(i))), guest, ids.get(i));
+        byte[] bytes = results.get(i).get();
+        TarBytes.assertSameBytes(hostDiffOf(ids.get(i)), bytes, ids.get(i));
+        Map<String, String> guest = entries(bytes);
         assertTrue(guest.containsKey(ids.get(i) + ".bin") && guest.containsKey("d/.wh.f"), guest.keySet().toString());
       }
     } finally {
