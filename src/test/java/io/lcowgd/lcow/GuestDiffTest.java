@@ -154,6 +154,49 @@ class GuestDiffTest {
     assertEquals(before + ids.size(), GuestDiff.completed());
   }
 
+  /**
+   * A sandbox whose image has no {@code upper/} (as a FROM-scratch sandbox image made elsewhere may be): the guest
+   * exports the whole filesystem, leaving out the empty root {@code lost+found} as the host does, and a whiteout and
+   * opaque directory made by hand are translated the same way.
+   */
+  @org.junit.jupiter.api.Test
+  void sandboxWithoutUpperExportsTheWholeFilesystemLikeTheHost() throws Exception {
+    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
+        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=false")));
+    driver.init(tmp.resolve("home").toString(), null, null, null);
+    driver.createReadWrite("s", "", "", null);
+    io.lcowgd.layerstore.Layer l = driver.current().store().layer("s");
+    io.lcowgd.svm.PayloadRange r = ImagePayload.of(l);
+    String loop = HostTools.check("losetup", "-f", "--show", "-o", Long.toString(r.offset()), "--sizelimit",
+        Long.toString(r.length()), l.image().toString()).strip();
+    Path mp = Files.createDirectories(tmp.resolve("mp"));
+    try {
+      HostTools.check("mount", "-t", "ext4", loop, mp.toString());
+      try {
+        HostTools.check("rm", "-rf", mp.resolve("upper").toString(), mp.resolve("work").toString());
+        SandboxCases.run(SandboxCases.BASE, mp);
+        SandboxCases.run(SandboxCases.CHANGES, mp);
+        HostTools.check("bash", "-c", "cd \"$1\" && mknod wh c 0 0 && mkdir op && echo i > op/in"
+            + " && setfattr -n trusted.overlay.opaque -v y op", "x", mp.toString());
+      } finally {
+        HostTools.check("umount", mp.toString());
+      }
+    } finally {
+      HostTools.check("losetup", "-d", loop);
+    }
+    long before = GuestDiff.completed();
+    byte[] guest = diffOf("s", "");
+    assertEquals(before + 1, GuestDiff.completed(), "the Diff ran in a guest");
+    ByteArrayOutputStream host = new ByteArrayOutputStream();
+    try (TarStream ts = LayerDiffs.diff(driver.current(), "s", null)) {
+      ts.writeTo(host);
+    }
+    TarBytes.assertSameBytes(host.toByteArray(), guest, "sandbox without upper/");
+    Map<String, String> names = entries(guest);
+    assertTrue(names.containsKey(".wh.wh") && names.containsKey("op/.wh..wh..opq") && names.containsKey("keep/new.txt")
+        && !names.containsKey("lost+found/"), names.keySet().toString());
+  }
+
   private byte[] diffOf(String id, String parent) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (TarStream ts = driver.diff(id, parent)) {
