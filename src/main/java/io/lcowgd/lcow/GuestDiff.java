@@ -135,7 +135,8 @@ final class GuestDiff {
       rec.reset();
       int sp = r.indexOf(' ');
       if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,19}")) {
-        throw new IOException("malformed guest hard-link listing record '" + new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8) + "'");
+        String shown = new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+        throw new IOException("malformed guest hard-link listing record '" + shown + "'");
       }
       out.put(r.substring(sp + 1), Long.parseLong(r.substring(0, sp)));
     }

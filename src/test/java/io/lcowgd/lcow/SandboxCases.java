@@ -50,7 +50,8 @@ final class SandboxCases {
       setfattr -n 'user.k=v%x' -v odd empty
       setfattr -n trusted.mine -v t wipe; setfattr -n user.dirx -v d keep
       setfattr -h -n trusted.sym -v s link; setfattr -n security.fifo -v f fifo
-      echo a > acl; setfattr -n system.posix_acl_access -v 0sAgAAAAEABgD/////AgAHAHsAAAAEAAQA/////xAABwD/////IAAEAP////8= acl
+      acl=0sAgAAAAEABgD/////AgAHAHsAAAAEAAQA/////xAABwD/////IAAEAP////8=
+      echo a > acl; setfattr -n system.posix_acl_access -v "$acl" acl
       # a socket (skipped by the export)
       python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' sock
       # times: nanoseconds, before 1970 (with a fraction), beyond the ustar field, symlinks, directories last
