@@ -54,7 +54,8 @@ class GuestExportCommandTest {
     String listing = new String(host, java.nio.charset.StandardCharsets.ISO_8859_1);
     for (String expected : List.of(".wh.gone.txt", "keep/.wh.del2", ".wh.gone-dir", "wipe/.wh..wh..opq",
         "SCHILY.xattr.security.capability", "SCHILY.xattr.user.k=v%x", "SCHILY.xattr.system.posix_acl_access",
-        "mtime=-315619199.876543211", "uid=4000000000", "hl/d/second")) {
+        "mtime=-315619199.876543211", "uid=4000000000", "hl/d/second", "SCHILY.xattr.system.posix_acl_default",
+        "SCHILY.xattr.user.big=" + "a".repeat(900))) {
       assertTrue(listing.contains(expected), "the fixture exercises " + expected);
     }
   }

@@ -52,6 +52,8 @@ final class SandboxCases {
       setfattr -h -n trusted.sym -v s link; setfattr -n security.fifo -v f fifo
       acl=0sAgAAAAEABgD/////AgAHAHsAAAAEAAQA/////xAABwD/////IAAEAP////8=
       echo a > acl; setfattr -n system.posix_acl_access -v "$acl" acl
+      setfattr -n system.posix_acl_default -v "$acl" hl
+      setfattr -n user.big -v "0x$(head -c 900 /dev/zero | tr '\\0' 'a' | od -An -v -tx1 | tr -d ' \\n')" bigids
       # a socket (skipped by the export)
       python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' sock
       # times: nanoseconds, before 1970 (with a fraction), beyond the ustar field, symlinks, directories last
