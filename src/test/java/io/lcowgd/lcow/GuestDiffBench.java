@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Benchmark (not a test): Diff of a sandbox holding one 100 MB random file, in the guest ({@code lcow.svm=uml}) and
- * on the host backend, through {@link LcowDriver} as dockerd's commit calls it. Prints each run's wall time.
+ * Benchmark (not a test): Diff of a sandbox holding one 100 MB random file (and optionally SMALL 1 KiB files), in
+ * the guest ({@code lcow.svm=uml}) and on the host backend, through {@link LcowDriver} as dockerd's commit calls
+ * it. Prints each run's wall time.
  *
  * <p>Usage: {@code java -cp target/classes:target/test-classes:<deps> io.lcowgd.lcow.GuestDiffBench WORK UVM_DIR
- * [RUNS] [MB]}
+ * [RUNS] [MB] [SMALL]}
  */
 public final class GuestDiffBench {
   private GuestDiffBench() {}
@@ -25,6 +26,7 @@ public final class GuestDiffBench {
     String uvm = args[1];
     int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     int mb = args.length > 3 ? Integer.parseInt(args[3]) : 100;
+    int small = args.length > 4 ? Integer.parseInt(args[4]) : 0;
     for (String global : List.of("false", "true")) {
       Path state = Files.createTempDirectory(work, "bench");
       try (LcowDriver driver = LcowDriver.open(state.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of(
@@ -41,6 +43,10 @@ public final class GuestDiffBench {
             r.nextBytes(chunk);
             o.write(chunk);
           }
+        }
+        for (int i = 0; i < small; i++) {
+          Path d = Files.createDirectories(m.resolve("small/d" + (i / 100)));
+          Files.write(d.resolve("f" + i), chunk.length > 1024 ? java.util.Arrays.copyOf(chunk, 1024) : chunk);
         }
         driver.put("c");
         for (int i = 0; i < runs; i++) {
