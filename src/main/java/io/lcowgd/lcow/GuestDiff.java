@@ -134,7 +134,7 @@ final class GuestDiff {
       String r = rec.toString(StandardCharsets.ISO_8859_1);
       rec.reset();
       int sp = r.indexOf(' ');
-      if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,19}")) {
+      if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,18}")) {
         String shown = new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
         throw new IOException("malformed guest hard-link listing record '" + shown + "'");
       }

@@ -34,7 +34,7 @@ final class SandboxCases {
       # symlinks (long target, hard-linked symlink), fifos, devices, hard links (three names, one with xattrs)
       ln -s keep/new.txt link; ln -s "$(printf 't%.0s' $(seq 150))" longlink; ln -P link link2
       mkfifo fifo; ln fifo fifo2; mknod cdev c 1 3; ln cdev cdev2; mknod bdev b 7 200
-      echo hl > hard; mkdir -p hl/d; ln hard hl/d/second; ln hard zz-third
+      echo hl > hard; mkdir -p hl/d; ln hard hl/d/second; ln hard zz-third; ln hard "$(printf 'hl/l\\351\\nx')"
       # names: long, UTF-8, not UTF-8, newline, space, sort order of bytes
       n120="$(printf 'n%.0s' $(seq 120))"; mkdir -p "deep/a/b/$n120"
       printf abc > "deep/a/b/$n120/$(printf 'f%.0s' $(seq 110))"
