@@ -42,7 +42,7 @@ public final class OverlayTarRewriter {
   public static long rewrite(InputStream in, Set<String> opaqueDirs, RootLostFound lostFound, OutputStream out)
       throws IOException {
     TarArchiveInputStream tin = new TarArchiveInputStream(in, StandardCharsets.ISO_8859_1.name());
-    java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(new NonClosing(out), 1 << 16);
+    java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(io.lcowgd.io.NonClosing.output(out), 1 << 16);
     PaxTarWriter w = new PaxTarWriter(buffered);
     TarArchiveEntry pendingLostFound = null;
     Set<String> whiteouts = new java.util.HashSet<>();

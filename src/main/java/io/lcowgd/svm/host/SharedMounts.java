@@ -1,5 +1,6 @@
 package io.lcowgd.svm.host;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import java.io.IOException;
@@ -164,11 +165,7 @@ final class SharedMounts {
         e.loop.close();
         Files.deleteIfExists(e.mountPoint);
       } catch (IOException ex) {
-        if (failure == null) {
-          failure = ex;
-        } else {
-          failure.addSuppressed(ex);
-        }
+        failure = Failures.add(failure, ex);
       }
     }
     if (failure != null) {
