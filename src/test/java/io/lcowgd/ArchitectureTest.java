@@ -40,10 +40,10 @@ class ArchitectureTest {
           Map.entry("image", Set.of("disk", "vhd", "vhdx")),
           Map.entry("convert", Set.of("ext4", "ext4.format", "disk", "vhd", "image", "graphdriver", "io")),
           Map.entry("sandbox", Set.of("vhdx", "disk")),
-          Map.entry("layerstore", Set.of("graphdriver", "config", "vhd")),
+          Map.entry("layerstore", Set.of("graphdriver", "config", "vhd", "io")),
           Map.entry("svm", Set.of("config")),
           Map.entry("svm.host", Set.of("svm", "io")),
-          Map.entry("svm.uml", Set.of("svm", "config")),
+          Map.entry("svm.uml", Set.of("svm", "config", "io")),
           Map.entry(
               "lcow",
               Set.of(

@@ -7,6 +7,7 @@ import io.lcowgd.ext4.KernelImages;
 import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
 import io.lcowgd.graphdriver.Change;
+import io.lcowgd.io.FileTrees;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -113,7 +114,7 @@ class LayerChangesTest {
         Files.delete(r.resolve("etc/group"));
         Files.delete(r.resolve("usr/bin/sh"));
         Files.createSymbolicLink(r.resolve("usr/bin/sh"), Path.of("busybox"));
-        TarApplier.removeAll(r.resolve("var/lib"));
+        FileTrees.deleteTree(r.resolve("var/lib"));
         Files.createDirectory(r.resolve("var/lib"));
         Files.writeString(r.resolve("var/lib/new"), "n");
         Posix.run("chmod", "0700", r.resolve("tmp").toString());
@@ -138,7 +139,7 @@ class LayerChangesTest {
       OverlayLab.Layer upper = lab.sandbox(List.of(base), r -> {
         addManyFiles(r, 50, 6);
         Files.delete(r.resolve("file-remove.txt"));
-        TarApplier.removeAll(r.resolve("var/lib"));
+        FileTrees.deleteTree(r.resolve("var/lib"));
         Files.writeString(r.resolve("hard"), "0123456789");
         Files.createLink(r.resolve("hard2"), r.resolve("hard"));
         Files.createSymbolicLink(r.resolve("sym"), Path.of("directory-0/file-1"));
@@ -159,7 +160,7 @@ class LayerChangesTest {
       // Applying the diff onto the base must give what the overlay shows.
       Path applied = Files.createDirectory(tmp.resolve("applied"));
       KernelImages.withMount(base.image(), true, mp -> Posix.run("cp", "-a", mp + "/.", applied.toString()));
-      TarApplier.removeAll(applied.resolve("lost+found"));
+      FileTrees.deleteTree(applied.resolve("lost+found"));
       TarApplier.apply(new ByteArrayInputStream(diff.toByteArray()), applied);
       Map<String, String> want = lab.withUnionReadOnly(List.of(upper, base), TreeSnapshot::ofMount);
       want.remove("lost+found");
@@ -182,7 +183,7 @@ class LayerChangesTest {
         Files.writeString(r.resolve("keep/deep/f"), "s1");
         Files.writeString(r.resolve("added-in-s1"), "s1");
         Files.writeString(r.resolve("added-then-deleted"), "tmp");
-        TarApplier.removeAll(r.resolve("gone"));
+        FileTrees.deleteTree(r.resolve("gone"));
         Files.createDirectories(r.resolve("gone/other"));
         Files.writeString(r.resolve("gone/other/g"), "s1");
         Files.createSymbolicLink(r.resolve("link"), Path.of("keep/deep/f"));
@@ -210,7 +211,7 @@ class LayerChangesTest {
           "D /later-deleted", "A /link"), changes);
       Path applied = Files.createDirectory(tmp.resolve("applied"));
       KernelImages.withMount(base.image(), true, mp -> Posix.run("cp", "-a", mp + "/.", applied.toString()));
-      TarApplier.removeAll(applied.resolve("lost+found"));
+      FileTrees.deleteTree(applied.resolve("lost+found"));
       TarApplier.apply(new ByteArrayInputStream(tar.toByteArray()), applied);
       Map<String, String> want = lab.withUnionReadOnly(List.of(s2, s1, base), TreeSnapshot::ofMount);
       want.remove("lost+found");

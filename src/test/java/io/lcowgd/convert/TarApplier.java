@@ -1,14 +1,12 @@
 package io.lcowgd.convert;
 
 import io.lcowgd.ext4.Posix;
+import io.lcowgd.io.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,22 +34,22 @@ final class TarApplier {
       if (base.equals(".wh..wh..opq")) {
         try (var s = Files.list(p.getParent())) {
           for (Path c : (Iterable<Path>) s::iterator) {
-            removeAll(c);
+            FileTrees.deleteTree(c);
           }
         }
         continue;
       }
       if (base.startsWith(".wh.")) {
-        removeAll(p.resolveSibling(base.substring(4)));
+        FileTrees.deleteTree(p.resolveSibling(base.substring(4)));
         continue;
       }
       if (e.isDirectory()) {
         if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-          removeAll(p);
+          FileTrees.deleteTree(p);
         }
         Files.createDirectories(p);
       } else {
-        removeAll(p);
+        FileTrees.deleteTree(p);
         if (e.isSymbolicLink()) {
           Files.createSymbolicLink(p, Path.of(e.getLinkName()));
         } else if (e.isLink()) {
@@ -84,24 +82,5 @@ final class TarApplier {
     for (Map.Entry<Path, FileTime> d : dirTimes.entrySet()) {
       Files.setLastModifiedTime(d.getKey(), d.getValue());
     }
-  }
-
-  static void removeAll(Path p) throws IOException {
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-        Files.delete(f);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException ex) throws IOException {
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }
