@@ -8,6 +8,7 @@ import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.io.FileTrees;
+import io.lcowgd.testing.Xattrs;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -194,7 +195,7 @@ class LayerChangesTest {
         Files.writeString(r.resolve("directory-0/file-7"), "s2 rewrote");
         Files.writeString(r.resolve("hl"), "linked");
         Files.createLink(r.resolve("keep/hl-second"), r.resolve("hl"));
-        Posix.setXattr(r.resolve("hl"), "user.note", "squash".getBytes(StandardCharsets.UTF_8));
+        Xattrs.set(r.resolve("hl"), "user.note", "squash".getBytes(StandardCharsets.UTF_8));
       });
       List<LayerView> top = lab.views(List.of(s2, s1));
       List<LayerView> baseChain = lab.views(List.of(base));

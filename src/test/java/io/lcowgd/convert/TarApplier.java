@@ -2,6 +2,8 @@ package io.lcowgd.convert;
 
 import io.lcowgd.ext4.Posix;
 import io.lcowgd.io.FileTrees;
+import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -57,7 +59,7 @@ final class TarApplier {
           continue;
         } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
           int type = e.isCharacterDevice() ? 0020000 : e.isBlockDevice() ? 0060000 : 0010000;
-          Posix.mknod(p, type | (e.getMode() & 07777), e.getDevMajor(), e.getDevMinor());
+          DeviceNodes.mknod(p, type | (e.getMode() & 07777), e.getDevMajor(), e.getDevMinor());
         } else {
           Files.copy(tar, p);
         }
@@ -68,7 +70,7 @@ final class TarApplier {
       }
       for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
         if (x.getKey().startsWith("SCHILY.xattr.")) {
-          Posix.setXattr(p, x.getKey().substring(13), x.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          Xattrs.set(p, x.getKey().substring(13), x.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
       }
       FileTime t = e.getLastModifiedTime();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lcowgd.convert.Ext4ToTar;
 import io.lcowgd.convert.ExportMode;
 import io.lcowgd.disk.FileRangeDisk;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -119,7 +120,7 @@ class Ext4ReaderHostileTest {
         }
       }
       Files.writeString(r.resolve("x"), "x");
-      Posix.setXattr(r.resolve("x"), "user.big", new byte[2000]);
+      Xattrs.set(r.resolve("x"), "user.big", new byte[2000]);
     });
     long inodeOff;
     long extentBlock;

@@ -1,5 +1,7 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -93,18 +95,18 @@ public final class KernelImages {
     Files.createSymbolicLink(r.resolve("s-long"), Path.of("a/" + "long-component/".repeat(14) + "end"));
     Files.createSymbolicLink(r.resolve("s-dangling"), Path.of("/nonexistent/target"));
     Path x = Files.writeString(r.resolve("xattrs"), "with xattrs");
-    Posix.setXattr(x, "user.small", "v".getBytes(StandardCharsets.UTF_8));
+    Xattrs.set(x, "user.small", "v".getBytes(StandardCharsets.UTF_8));
     byte[] bigv = new byte[900];
     rnd.nextBytes(bigv);
-    Posix.setXattr(x, "user.big", bigv);
-    Posix.setXattr(x, "security.capability", new byte[] {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    Xattrs.set(x, "user.big", bigv);
+    Xattrs.set(x, "security.capability", new byte[] {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0});
     Path opq = Files.createDirectories(r.resolve("opaque/inner"));
-    Posix.setXattr(opq.getParent(), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
-    Posix.mknod(r.resolve("opaque/gone"), Ext4Inode.S_IFCHR | 0, 0, 0);
-    Posix.mknod(r.resolve("null"), Ext4Inode.S_IFCHR | 0666, 1, 3);
-    Posix.mknod(r.resolve("loop9"), Ext4Inode.S_IFBLK | 0660, 7, 300);
-    Posix.mknod(r.resolve("fifo"), Ext4Inode.S_IFIFO | 0644, 0, 0);
+    Xattrs.set(opq.getParent(), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
+    DeviceNodes.mknod(r.resolve("opaque/gone"), Ext4Inode.S_IFCHR | 0, 0, 0);
+    DeviceNodes.mknod(r.resolve("null"), Ext4Inode.S_IFCHR | 0666, 1, 3);
+    DeviceNodes.mknod(r.resolve("loop9"), Ext4Inode.S_IFBLK | 0660, 7, 300);
+    DeviceNodes.mknod(r.resolve("fifo"), Ext4Inode.S_IFIFO | 0644, 0, 0);
     Path own = Files.writeString(r.resolve("owned"), "owned");
     Posix.run("chown", "100000:1234", own.toString());
     Path suid = Files.writeString(r.resolve("suid"), "#!/bin/sh\n");

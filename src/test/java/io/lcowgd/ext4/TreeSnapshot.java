@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,8 +50,8 @@ public final class TreeSnapshot {
           extra = major + ":" + minor;
         }
         StringBuilder x = new StringBuilder();
-        for (String n : new java.util.TreeSet<>(Posix.listXattrs(p))) {
-          x.append(' ').append(n).append('=').append(HexFormat.of().formatHex(Posix.getXattr(p, n)));
+        for (Map.Entry<String, byte[]> xa : Xattrs.read(p).entrySet()) {
+          x.append(' ').append(xa.getKey()).append('=').append(HexFormat.of().formatHex(xa.getValue()));
         }
         String rel = root.relativize(p).toString();
         out.put(rel, line(mode, ((Number) a.get("uid")).longValue(), ((Number) a.get("gid")).longValue(),

@@ -1,6 +1,7 @@
 package io.lcowgd.svm.host;
 
 import io.lcowgd.io.Failures;
+import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
