@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.ext4.KernelImages;
-import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.io.FileTrees;
+import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.Xattrs;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -37,7 +37,7 @@ class LayerChangesTest {
 
   @BeforeEach
   void root() {
-    assumeTrue(Posix.isRoot(), "needs root for loop and overlay mounts");
+    assumeTrue(HostTools.isRoot(), "needs root for loop and overlay mounts");
   }
 
   /** graphtest addManyFiles: directory-(i/100)*100/file-i with 64 random bytes, mode 0755. */
@@ -54,7 +54,7 @@ class LayerChangesTest {
     byte[] b = new byte[64];
     new Random(seed).nextBytes(b);
     Files.write(p, b);
-    Posix.run("chmod", "0755", p.toString());
+    HostTools.check("chmod", "0755", p.toString());
   }
 
   @Test
@@ -118,7 +118,7 @@ class LayerChangesTest {
         FileTrees.deleteTree(r.resolve("var/lib"));
         Files.createDirectory(r.resolve("var/lib"));
         Files.writeString(r.resolve("var/lib/new"), "n");
-        Posix.run("chmod", "0700", r.resolve("tmp").toString());
+        HostTools.check("chmod", "0700", r.resolve("tmp").toString());
       });
       List<String> got = new ArrayList<>();
       for (Change c : LayerChanges.changes(List.of(lab.view(upper)), List.of(lab.view(base)))) {
@@ -160,7 +160,7 @@ class LayerChangesTest {
       assertEquals("1", names.get("hard2"));
       // Applying the diff onto the base must give what the overlay shows.
       Path applied = Files.createDirectory(tmp.resolve("applied"));
-      KernelImages.withMount(base.image(), true, mp -> Posix.run("cp", "-a", mp + "/.", applied.toString()));
+      KernelImages.withMount(base.image(), true, mp -> HostTools.check("cp", "-a", mp + "/.", applied.toString()));
       FileTrees.deleteTree(applied.resolve("lost+found"));
       TarApplier.apply(new ByteArrayInputStream(diff.toByteArray()), applied);
       Map<String, String> want = lab.withUnionReadOnly(List.of(upper, base), TreeSnapshot::ofMount);
@@ -211,7 +211,7 @@ class LayerChangesTest {
           "A /gone/other/g", "D /gone/sub", "A /hl", "C /keep", "C /keep/deep", "C /keep/deep/f", "A /keep/hl-second",
           "D /later-deleted", "A /link"), changes);
       Path applied = Files.createDirectory(tmp.resolve("applied"));
-      KernelImages.withMount(base.image(), true, mp -> Posix.run("cp", "-a", mp + "/.", applied.toString()));
+      KernelImages.withMount(base.image(), true, mp -> HostTools.check("cp", "-a", mp + "/.", applied.toString()));
       FileTrees.deleteTree(applied.resolve("lost+found"));
       TarApplier.apply(new ByteArrayInputStream(tar.toByteArray()), applied);
       Map<String, String> want = lab.withUnionReadOnly(List.of(s2, s1, base), TreeSnapshot::ofMount);

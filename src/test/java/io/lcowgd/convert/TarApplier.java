@@ -1,8 +1,8 @@
 package io.lcowgd.convert;
 
-import io.lcowgd.ext4.Posix;
 import io.lcowgd.io.FileTrees;
 import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,9 +64,9 @@ final class TarApplier {
           Files.copy(tar, p);
         }
       }
-      Posix.run("chown", "-h", e.getLongUserId() + ":" + e.getLongGroupId(), p.toString());
+      HostTools.check("chown", "-h", e.getLongUserId() + ":" + e.getLongGroupId(), p.toString());
       if (!e.isSymbolicLink()) {
-        Posix.run("chmod", Integer.toOctalString(e.getMode() & 07777), p.toString());
+        HostTools.check("chmod", Integer.toOctalString(e.getMode() & 07777), p.toString());
       }
       for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
         if (x.getKey().startsWith("SCHILY.xattr.")) {

@@ -8,6 +8,7 @@ import io.lcowgd.convert.Ext4ToTar;
 import io.lcowgd.convert.ExportMode;
 import io.lcowgd.disk.DiskReader;
 import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.Xattrs;
 import java.io.EOFException;
 import java.io.IOException;
@@ -93,7 +94,7 @@ class Ext4ReaderFuzzTest {
 
   @Test
   void mutatedImagesFailCleanlyOrSucceed() throws Exception {
-    assumeTrue(Posix.isRoot(), "needs root for loop mounts");
+    assumeTrue(HostTools.isRoot(), "needs root for loop mounts");
     List<byte[]> images = new ArrayList<>();
     images.add(image("csum.img", List.of()));
     images.add(image("nocsum.img", List.of("-O", "^metadata_csum,^64bit")));

@@ -26,13 +26,19 @@ public final class HostTools {
     }
   }
 
+  /** Runs {@code cmd} with standard input from /dev/null, killing it after two minutes. */
   public static Result run(List<String> cmd) throws IOException {
+    return run(cmd, 120);
+  }
+
+  /** Runs {@code cmd} with standard input from /dev/null, killing it after {@code timeoutSeconds}. */
+  public static Result run(List<String> cmd, int timeoutSeconds) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
         .start();
     CompletableFuture<String> out = drain(p.getInputStream());
     CompletableFuture<String> err = drain(p.getErrorStream());
     try {
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("timed out: " + cmd);
       }
@@ -46,7 +52,12 @@ public final class HostTools {
 
   /** Runs {@code cmd} and fails unless it exits 0. */
   public static String check(String... cmd) throws IOException {
-    Result r = run(List.of(cmd));
+    return check(List.of(cmd), 120);
+  }
+
+  /** Runs {@code cmd} and fails unless it exits 0 within {@code timeoutSeconds}; returns its standard output. */
+  public static String check(List<String> cmd, int timeoutSeconds) throws IOException {
+    Result r = run(cmd, timeoutSeconds);
     if (r.exit() != 0) {
       throw new IOException(String.join(" ", cmd) + " exited " + r.exit() + ": " + r.err() + r.out());
     }
