@@ -1,6 +1,8 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.disk.DiskReader;
+import io.lcowgd.ext4.format.ExtentHeader;
+import io.lcowgd.ext4.format.Superblock;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -77,8 +79,8 @@ public final class Ext4Reader implements Closeable {
           + Ext4Features.names(0, unsupported, 0));
     }
     if (sb.metadataCsum()) {
-      if (raw[0x175] != 1) {
-        throw new Ext4Exception("superblock: unknown checksum type " + (raw[0x175] & 0xFF));
+      if (raw[Superblock.S_CHECKSUM_TYPE] != Superblock.CHECKSUM_TYPE_CRC32C) {
+        throw new Ext4Exception("superblock: unknown checksum type " + (raw[Superblock.S_CHECKSUM_TYPE] & 0xFF));
       }
       int got = Crc32c.update(-1, raw, 0, Ext4Superblock.CHECKSUM_OFFSET);
       if (got != sb.checksum()) {
@@ -92,7 +94,7 @@ public final class Ext4Reader implements Closeable {
           + " bytes but the disk holds only " + disk.size() + " bytes");
     }
     int seed = sb.hasIncompat(Ext4Features.INCOMPAT_CSUM_SEED) ? sb.checksumSeedField()
-        : Crc32c.update(-1, raw, 0x68, 16);
+        : Crc32c.update(-1, raw, Superblock.S_UUID, 16);
     long groups = sb.groupCount();
     if (groups > Integer.MAX_VALUE / 2) {
       throw new Ext4Exception("superblock: absurd group count " + groups);
@@ -186,8 +188,8 @@ public final class Ext4Reader implements Closeable {
     if (!sb.metadataCsum()) {
       return;
     }
-    int max = Ext4Inode.le16(b, 4);
-    int tail = 12 + 12 * max;
+    int max = Ext4Inode.le16(b, ExtentHeader.EH_MAX);
+    int tail = ExtentHeader.SIZE + ExtentHeader.ENTRY_SIZE * max;
     if (tail + 4 > b.length) {
       throw new Ext4Exception("extent block " + blk + " of inode " + inode.number() + ": no room for checksum");
     }
