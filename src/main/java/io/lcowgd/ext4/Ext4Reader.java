@@ -3,6 +3,7 @@ package io.lcowgd.ext4;
 import io.lcowgd.disk.DiskReader;
 import io.lcowgd.ext4.format.ExtentHeader;
 import io.lcowgd.ext4.format.Superblock;
+import io.lcowgd.ext4.format.XattrBlockHeader;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -301,22 +302,23 @@ public final class Ext4Reader implements Closeable {
       String where = "xattr block " + blk + " of inode " + inode.number();
       byte[] b = new byte[bs];
       readBlock(blk, b, where);
-      if (Ext4Inode.le32(b, 0) != XattrParser.MAGIC || Ext4Inode.le32(b, 8) != 1) {
-        throw new Ext4Exception(where + ": bad header (magic 0x" + Integer.toHexString(Ext4Inode.le32(b, 0))
-            + ", blocks " + Ext4Inode.le32(b, 8) + ")");
+      XattrBlockHeader h = XattrBlockHeader.decode(ByteBuffer.wrap(b));
+      if (h.magic() != XattrParser.MAGIC || h.blocks() != 1) {
+        throw new Ext4Exception(where + ": bad header (magic 0x" + Integer.toHexString(h.magic()) + ", blocks "
+            + (int) h.blocks() + ")");
       }
       if (sb.metadataCsum()) {
         int crc = Crc32c.updateLong(csumSeed, blk);
-        crc = Crc32c.update(crc, b, 0, 0x10);
+        crc = Crc32c.update(crc, b, 0, XattrBlockHeader.H_CHECKSUM);
         crc = Crc32c.updateZeros(crc, 4);
-        crc = Crc32c.update(crc, b, 0x14, bs - 0x14);
-        int want = Ext4Inode.le32(b, 0x10);
+        crc = Crc32c.update(crc, b, XattrBlockHeader.H_RESERVED, bs - XattrBlockHeader.H_RESERVED);
+        int want = (int) h.checksum();
         if (crc != want) {
           throw new Ext4Exception(where + ": checksum mismatch (stored 0x" + Integer.toHexString(want)
               + ", computed 0x" + Integer.toHexString(crc) + ")");
         }
       }
-      XattrParser.parse(this, b, 32, 0, bs, out, where);
+      XattrParser.parse(this, b, XattrBlockHeader.SIZE, 0, bs, out, where);
     }
     return out;
   }
