@@ -2,6 +2,7 @@ package io.lcowgd.ext4;
 
 import io.lcowgd.ext4.format.Ext4Time;
 import io.lcowgd.ext4.format.Inode;
+import io.lcowgd.ext4.format.InodeFlag;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 
@@ -20,12 +21,12 @@ public final class Ext4Inode {
   public static final int S_IFCHR = Inode.S_IFCHR;
   public static final int S_IFIFO = Inode.S_IFIFO;
 
-  /** {@code i_flags} bits the reader interprets. */
-  public static final int FLAG_INDEX = 0x1000;
-  public static final int FLAG_HUGE_FILE = 0x40000;
-  public static final int FLAG_EXTENTS = 0x80000;
-  public static final int FLAG_EA_INODE = 0x200000;
-  public static final int FLAG_INLINE_DATA = 0x10000000;
+  /** {@code i_flags} bits the reader interprets (from {@link InodeFlag}). */
+  public static final int FLAG_INDEX = InodeFlag.INDEX.mask();
+  public static final int FLAG_HUGE_FILE = InodeFlag.HUGE_FILE.mask();
+  public static final int FLAG_EXTENTS = InodeFlag.EXTENTS.mask();
+  public static final int FLAG_EA_INODE = InodeFlag.EA_INODE.mask();
+  public static final int FLAG_INLINE_DATA = InodeFlag.INLINE_DATA.mask();
 
   private final long number;
   private final int mode;
