@@ -1,6 +1,8 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.ext4.format.DirectoryEntry;
+import io.lcowgd.ext4.format.Ext4Checksums;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -29,7 +31,7 @@ public final class DirParser {
         verifyDx(fs, dir, b, lblk, where);
       } else if (tail) {
         int want = Ext4Inode.le32(b, bs - 4);
-        int got = Crc32c.update(fs.inodeSeed(dir), b, 0, t);
+        int got = Ext4Checksums.dirBlock(fs.checksumSeed(), dir.number(), dir.generation(), ByteBuffer.wrap(b), bs);
         if (want != got) {
           throw new Ext4Exception(where + ": checksum mismatch (stored 0x" + Integer.toHexString(want)
               + ", computed 0x" + Integer.toHexString(got) + ")");

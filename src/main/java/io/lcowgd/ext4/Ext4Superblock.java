@@ -45,8 +45,6 @@ public record Ext4Superblock(
   public static final int MAGIC = Superblock.MAGIC;
   /** Most block groups accepted (128 TiB with 4 KiB blocks); bounds the group table kept in memory. */
   public static final long MAX_GROUPS = 1 << 20;
-  /** Offset of {@code s_checksum}. */
-  static final int CHECKSUM_OFFSET = Superblock.S_CHECKSUM;
 
   /** Decodes and validates {@code raw} (exactly {@link #SIZE} bytes); the checksum is verified by the reader. */
   public static Ext4Superblock decode(byte[] raw) throws Ext4Exception {
