@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs host tools (mke2fs, e2fsck, debugfs, losetup) for tests; both output streams drained concurrently. */
+/**
+ * Runs host tools (mke2fs, debugfs, losetup, ...) for tests; both output streams drained concurrently. The e2fsck
+ * oracle is {@link E2fsck}.
+ */
 public final class HostTools {
   private HostTools() {}
 
@@ -94,18 +97,6 @@ public final class HostTools {
     Result r = run(cmd);
     if (r.exit() != 0) {
       throw new IOException("mke2fs " + image + ": " + r.err());
-    }
-  }
-
-  /**
-   * Runs {@code e2fsck -fn} on the ext4 filesystem starting at byte {@code offset} of {@code image} (e2fsprogs'
-   * {@code image?offset=N} syntax) and fails unless it is clean.
-   */
-  public static void e2fsck(Path image, long offset) throws IOException {
-    String dev = offset == 0 ? image.toString() : image + "?offset=" + offset;
-    Result r = run(List.of("e2fsck", "-fn", dev));
-    if (r.exit() != 0) {
-      throw new AssertionError("e2fsck -fn " + dev + " exited " + r.exit() + ":\n" + r.out() + r.err());
     }
   }
 
