@@ -1,5 +1,7 @@
 package io.lcowgd.io;
 
+import java.io.IOException;
+
 /**
  * Collects the failures of a sequence of clean-up steps that must all run: the first failure is the one thrown, the
  * later ones ride along as suppressed exceptions.
@@ -18,5 +20,24 @@ public final class Failures {
     }
     first.addSuppressed(next);
     return first;
+  }
+
+  /** A clean-up step that may fail with an {@link IOException}. */
+  @FunctionalInterface
+  public interface Undo {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs {@code undo} after {@code primary} has failed: an {@link IOException} from {@code undo} is added to
+   * {@code primary} as suppressed (other exceptions propagate). Returns {@code primary}, for the caller to throw.
+   */
+  public static <T extends Throwable> T undo(T primary, Undo undo) {
+    try {
+      undo.run();
+    } catch (IOException e) {
+      primary.addSuppressed(e);
+    }
+    return primary;
   }
 }

@@ -3,6 +3,7 @@ package io.lcowgd.layerstore;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lcowgd.graphdriver.GraphDriverException;
+import io.lcowgd.io.Failures;
 import io.lcowgd.io.FileTrees;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -130,11 +131,7 @@ public final class LayerStore {
       Files.move(staging, root.resolve(id), StandardCopyOption.ATOMIC_MOVE);
       fsync(root);
     } catch (IOException | RuntimeException e) {
-      try {
-        FileTrees.deleteTree(staging);
-      } catch (IOException c) {
-        e.addSuppressed(c);
-      }
+      Failures.undo(e, () -> FileTrees.deleteTree(staging));
       if (e instanceof GraphDriverException) {
         throw e;
       }

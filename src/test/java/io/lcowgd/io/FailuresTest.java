@@ -2,6 +2,8 @@ package io.lcowgd.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
@@ -20,5 +22,29 @@ class FailuresTest {
     assertSame(a, failure);
     assertArrayEquals(new Throwable[] {b, c}, a.getSuppressed());
     assertArrayEquals(new Throwable[0], b.getSuppressed());
+  }
+
+  @Test
+  void undoRunsTheStepAndKeepsItsIoFailureAsSuppressed() {
+    IllegalStateException primary = new IllegalStateException("primary");
+    boolean[] ran = {false};
+    assertSame(primary, Failures.undo(primary, () -> ran[0] = true));
+    assertTrue(ran[0]);
+    assertArrayEquals(new Throwable[0], primary.getSuppressed());
+    IOException undoFailure = new IOException("undo");
+    assertSame(primary, Failures.undo(primary, () -> {
+      throw undoFailure;
+    }));
+    assertArrayEquals(new Throwable[] {undoFailure}, primary.getSuppressed());
+  }
+
+  @Test
+  void undoLetsUncheckedFailuresOfTheStepPropagate() {
+    IOException primary = new IOException("primary");
+    RuntimeException bug = new RuntimeException("bug");
+    assertSame(bug, assertThrows(RuntimeException.class, () -> Failures.undo(primary, () -> {
+      throw bug;
+    })));
+    assertArrayEquals(new Throwable[0], primary.getSuppressed());
   }
 }

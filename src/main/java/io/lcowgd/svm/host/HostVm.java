@@ -76,11 +76,7 @@ final class HostVm implements Vm {
         Sys.mount(loop.path(), mp.toString(), "ext4", 0, readWriteMountData.isEmpty() ? null : readWriteMountData);
       }
     } catch (IOException e) {
-      try {
-        loop.close();
-      } catch (IOException c) {
-        e.addSuppressed(c);
-      }
+      Failures.undo(e, loop::close);
       deleteDir(mp);
       throw new IOException("attach " + hostPath + " in service VM " + id + ": " + e.getMessage(), e);
     }

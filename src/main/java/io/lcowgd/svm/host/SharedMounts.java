@@ -90,11 +90,7 @@ final class SharedMounts {
       try {
         Sys.mount(loop.path(), mp.toString(), "ext4", LibC.MS_RDONLY, "noload");
       } catch (IOException ex) {
-        try {
-          loop.close();
-        } catch (IOException c) {
-          ex.addSuppressed(c);
-        }
+        Failures.undo(ex, loop::close);
         Files.deleteIfExists(mp);
         throw new IOException("mount " + key.hostPath() + " read-only: " + ex.getMessage(), ex);
       }
