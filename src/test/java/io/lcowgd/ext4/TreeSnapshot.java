@@ -1,5 +1,6 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.testing.TreeCompare;
 import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,8 +37,8 @@ public final class TreeSnapshot {
         Map<String, Object> a = Files.readAttributes(p, "unix:*", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         long rdev = (Long) a.get("rdev");
-        int major = (int) (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL));
-        int minor = (int) ((rdev & 0xff) | ((rdev >> 12) & ~0xffL));
+        int major = (int) TreeCompare.major(rdev);
+        int minor = (int) TreeCompare.minor(rdev);
         String extra = "";
         int type = mode & Ext4Inode.S_IFMT;
         if (type == Ext4Inode.S_IFREG) {
