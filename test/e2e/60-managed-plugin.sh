@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end: lcow-graphdriver installed as a MANAGED plugin on a private dockerd 20.10, the documented way:
 #   1. plugin/build                                   (target/plugin = config.json + rootfs/)
-#   2. dockerd --storage-driver vfs                   (any built-in driver; the plugin must exist before -s names it)
+#   2. dockerd --storage-driver vfs                   (any built-in driver; the plugin must exist before -s names it;
+#                                                     common.sh starts every dockerd with --experimental)
 #   3. docker plugin create NAME target/plugin; docker plugin enable NAME
 #      -> measures the time from `enable` to the plugin socket answering Plugin.Activate
 #   4. stop dockerd, restart it on the same data root with --experimental -s NAME
@@ -14,36 +15,27 @@
 # Figures are printed as "FIGURE name value" lines (docs/benchmarks.md "Managed plugin").
 # Needs root, dockerd 20.10 (docker.io), busybox-static, curl. LCOW_E2E_KEEP=1 keeps the scratch directory.
 set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-DOCKER=/usr/bin/docker   # the 20.10 client; a newer one may be first on PATH
+# step, info, fail (with the dockerd log tail), dk, mounts_under, dockerd_start, dockerd_stop. This script keeps its own
+# EXIT trap (it must remove an installed plugin), so it does not call e2e_init.
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+here="$LCOW_REPO"
 
 T=""
-DPID=""
 NAME="lcowm$$"
 PID_PLUGIN_ID=""
-STEP="setup"
 
-step() { STEP="$*"; printf '[%s] == %s\n' "$(date +%H:%M:%S)" "$*"; }
-info() { printf '    %s\n' "$*"; }
 figure() { printf 'FIGURE %s %s\n' "$1" "$2"; }
-fail() {
-  echo "FAIL [$STEP]: $*" >&2
-  [[ -n "$T" && -f "$T/dockerd.log" ]] && { echo "---- dockerd log tail" >&2; tail -n 40 "$T/dockerd.log" >&2; }
-  exit 1
-}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-dk() { "$DOCKER" -H "unix://$T/docker.sock" "$@"; }
 
 [[ "$(id -u)" == 0 ]] || { echo "SKIP: needs root"; exit 0; }
-for t in dockerd "$DOCKER" curl busybox; do
+for t in dockerd "$DOCKER_CLI" curl busybox; do
   command -v "$t" >/dev/null || { echo "SKIP: $t not installed"; exit 0; }
 done
 
 # ---- scratch directory and cleanup
 T="$(mktemp -d "${TMPDIR:-/tmp}/lcow-managed.XXXXXX")"
-mounts_under() {  # mount points under $1 (deepest first), from our own mount table
-  awk -v p="$1/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r
-}
+DOCKERD_DIR="$T"   # common.sh's dk and fail use it
 plugin_loops() {  # loop devices whose backing file is one of the plugin's images
   local f
   for f in /sys/block/loop*/loop/backing_file; do
@@ -51,38 +43,19 @@ plugin_loops() {  # loop devices whose backing file is one of the plugin's image
     if grep -qE "(/var/lib/lcow/$NAME(:latest)?/|$T/)" "$f" 2>/dev/null; then echo "${f%/loop/backing_file}"; fi
   done
 }
-dockerd_start() {  # $@: extra dockerd flags; waits until the API answers or dockerd exits
-  local i
-  dockerd --debug --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false --bridge=none \
-    --data-root "$T/root" --exec-root "$T/exec" -H "unix://$T/docker.sock" --pidfile "$T/docker.pid" \
-    "$@" >>"$T/dockerd.log" 2>&1 &
-  DPID=$!
-  for i in $(seq 600); do
-    if ! kill -0 "$DPID" 2>/dev/null; then wait "$DPID" 2>/dev/null || true; DPID=""; return 1; fi
-    dk version >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  return 1
-}
-dockerd_stop() {
-  [[ -n "$DPID" ]] || return 0
-  kill -TERM "$DPID" 2>/dev/null || true
-  for _ in $(seq 300); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$DPID" 2>/dev/null && kill -KILL "$DPID" 2>/dev/null
-  wait "$DPID" 2>/dev/null || true
-  DPID=""
-}
 cleanup() {
   local rc=$? m
   set +e
-  if [[ -n "$DPID" ]]; then dockerd_stop; fi
-  # A failed run may leave the plugin installed: remove it with a vfs daemon so its data root can go.
+  dockerd_stop quiet
+  # A failed run may leave the plugin installed: remove it with a vfs daemon so its data root can go. In a subshell:
+  # a dockerd that does not start ends only the subshell (fail exits), not this clean-up.
   if [[ -n "$PID_PLUGIN_ID" && -d "$T/root/plugins/$PID_PLUGIN_ID" ]]; then
-    if dockerd_start --storage-driver vfs; then
+    (
+      dockerd_start "$T" vfs
       dk plugin disable -f "$NAME" >/dev/null 2>&1
       dk plugin rm -f "$NAME" >/dev/null 2>&1
-      dockerd_stop
-    fi
+      dockerd_stop quiet
+    )
   fi
   for m in $(mounts_under "$T"); do umount -l "$m" 2>/dev/null; done
   [[ -n "$PID_PLUGIN_ID" ]] && rmdir "/run/docker/plugins/$PID_PLUGIN_ID" 2>/dev/null
@@ -111,8 +84,7 @@ done
 
 # ---- 2. dockerd with a built-in driver
 step "dockerd --storage-driver vfs"
-mkdir -p "$T/root" "$T/exec"
-dockerd_start --storage-driver vfs || fail "dockerd (vfs) did not start"
+dockerd_start "$T" vfs
 
 # ---- 3. create and enable, timing enable -> socket answering
 step "docker plugin create $NAME"
@@ -158,7 +130,7 @@ dockerd_stop
 [[ ! -S "$sock" ]] || fail "plugin socket $sock left behind after dockerd stopped"
 : >"$T/dockerd.log.2"; mv "$T/dockerd.log" "$T/dockerd.log.1"
 start=$(now_ms)
-dockerd_start --experimental -s "$NAME" || fail "dockerd -s $NAME did not start"
+dockerd_start "$T" "$NAME"
 info "dockerd up in $(( $(now_ms) - start )) ms"
 grep -q "Initialized graph driver $NAME" "$T/dockerd.log" || fail "dockerd did not initialise graph driver $NAME"
 [[ "$(dk info -f '{{.Driver}}')" == "$NAME"* ]] || fail "docker info shows driver $(dk info -f '{{.Driver}}')"
@@ -263,7 +235,7 @@ left="$(dk images -q | wc -l)"
 step "stop dockerd; remove the plugin with a vfs daemon"
 dockerd_stop
 [[ -z "$(mounts_under "$prop")" ]] || fail "mounts left under the propagated mount: $(mounts_under "$prop")"
-dockerd_start --storage-driver vfs || fail "dockerd (vfs) did not restart"
+dockerd_start "$T" vfs
 dk plugin disable "$NAME" >/dev/null || fail "docker plugin disable"
 dk plugin rm "$NAME" >/dev/null || fail "docker plugin rm"
 [[ -z "$(dk plugin ls -q)" ]] || fail "plugins left: $(dk plugin ls)"

@@ -33,23 +33,25 @@ class ArchitectureTest {
           Map.entry("ext4.format", Set.of()),
           Map.entry("graphdriver", Set.of()),
           Map.entry("config", Set.of()),
+          Map.entry("io", Set.of()),
+          Map.entry("posix", Set.of()),
           Map.entry("vhd", Set.of("disk")),
           Map.entry("vhdx", Set.of("disk")),
           Map.entry("ext4", Set.of("ext4.format", "disk")),
           Map.entry("image", Set.of("disk", "vhd", "vhdx")),
-          Map.entry("convert", Set.of("ext4", "ext4.format", "disk", "vhd", "image", "graphdriver")),
-          Map.entry("sandbox", Set.of("vhdx", "disk")),
-          Map.entry("layerstore", Set.of("graphdriver", "config", "vhd")),
-          Map.entry("svm", Set.of("config")),
-          Map.entry("svm.host", Set.of("svm")),
-          Map.entry("svm.uml", Set.of("svm", "config")),
+          Map.entry("convert", Set.of("ext4", "ext4.format", "disk", "vhd", "image", "graphdriver", "io")),
+          Map.entry("sandbox", Set.of("vhdx", "disk", "io", "posix")),
+          Map.entry("layerstore", Set.of("graphdriver", "config", "vhd", "io")),
+          Map.entry("svm", Set.of("config", "io")),
+          Map.entry("svm.host", Set.of("svm", "io", "posix")),
+          Map.entry("svm.uml", Set.of("svm", "config", "io")),
           Map.entry(
               "lcow",
               Set.of(
                   "graphdriver", "config", "layerstore", "svm", "svm.host", "svm.uml", "convert", "sandbox", "vhd",
                   "vhdx", "image", "ext4", "disk")),
           Map.entry("protocol.transport", Set.of("config")),
-          Map.entry("protocol", Set.of("graphdriver", "config", "protocol.transport")));
+          Map.entry("protocol", Set.of("graphdriver", "config", "protocol.transport", "io")));
 
   /** The composition root and the launcher commands may wire anything together. */
   private static final Set<String> WIRING = Set.of("", "cli");
@@ -85,7 +87,7 @@ class ArchitectureTest {
 
   @Test
   void formatPackagesUseOnlyTheJdk() throws IOException {
-    for (String pkg : List.of("disk", "ext4/format", "vhd", "vhdx", "graphdriver", "config")) {
+    for (String pkg : List.of("disk", "ext4/format", "vhd", "vhdx", "graphdriver", "config", "io")) {
       try (Stream<Path> files = Files.list(Path.of("src/main/java/io/lcowgd", pkg))) {
         for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
           for (String line : Files.readAllLines(f)) {

@@ -4,6 +4,7 @@ import io.lcowgd.convert.Ext4ToTar;
 import io.lcowgd.convert.ExportMode;
 import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.image.DiskImages;
+import io.lcowgd.io.NonClosing;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.OutputStream;
@@ -13,35 +14,6 @@ import java.util.List;
 
 /** {@code lcow vhd2tar [--sandbox] IMAGE}: writes the image's layer tar to standard output. */
 public final class Vhd2TarCommand implements Command {
-  /** File descriptor 1 without closing it. */
-  private static final class NonClosingStdout extends FileOutputStream {
-    NonClosingStdout() {
-      super(FileDescriptor.out);
-    }
-
-    @Override
-    public void close() {
-      // standard output stays open for the launcher
-    }
-  }
-
-  /** A caller's stream, flushed but not closed. */
-  private static final class NonClosing extends java.io.FilterOutputStream {
-    NonClosing(OutputStream o) {
-      super(o);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws java.io.IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws java.io.IOException {
-      out.flush();
-    }
-  }
-
   @Override
   public String name() {
     return "vhd2tar";
@@ -83,7 +55,7 @@ public final class Vhd2TarCommand implements Command {
       // Standard output is written through a FileOutputStream on fd 1 when it is the process's own stdout (no
       // PrintStream locking or autoflush on the hot path).
       try (OutputStream sink = output != null ? new FileOutputStream(output)
-          : out == System.out ? new NonClosingStdout() : new NonClosing(out);
+          : NonClosing.output(out == System.out ? new FileOutputStream(FileDescriptor.out) : out);
           Ext4Reader r = Ext4Reader.open(DiskImages.open(Path.of(image)))) {
         long bytes = Ext4ToTar.export(r, mode, sink);
         sink.flush();

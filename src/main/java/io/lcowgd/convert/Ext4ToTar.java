@@ -4,6 +4,7 @@ import io.lcowgd.ext4.DirEntry;
 import io.lcowgd.ext4.Ext4Exception;
 import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.ext4.Ext4Reader;
+import io.lcowgd.io.NonClosing;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -36,7 +37,7 @@ public final class Ext4ToTar {
    */
   public static long export(Ext4Reader image, ExportMode mode, OutputStream out) throws IOException {
     LayerView view = new LayerView(image, mode);
-    OutputStream buffered = new BufferedOutputStream(new NonClosing(out), 1 << 16);
+    OutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
     LayerTarEmitter emitter = new LayerTarEmitter(buffered, true);
     Deque<Frame> stack = new ArrayDeque<>();
     Set<Long> seenDirs = new HashSet<>();

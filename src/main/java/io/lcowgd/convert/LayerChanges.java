@@ -3,6 +3,7 @@ package io.lcowgd.convert;
 import io.lcowgd.ext4.Ext4Exception;
 import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.graphdriver.Change;
+import io.lcowgd.io.NonClosing;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -102,7 +103,7 @@ public final class LayerChanges {
   public static long writeDiffTar(List<LayerView> topChain, List<LayerView> baseChain, OutputStream out)
       throws IOException {
     Result r = compute(topChain, baseChain);
-    OutputStream buffered = new BufferedOutputStream(new NonClosing(out), 1 << 16);
+    OutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
     LayerTarEmitter em = new LayerTarEmitter(buffered, false);
     for (Item i : r.items) {
       String rel = i.rawPath.substring(1);

@@ -73,7 +73,7 @@ public final class OverlayTarRewriter {
       OutputStream out) throws IOException {
     TarInput src = TarInput.of(in, READ_BUFFER);
     TarArchiveInputStream tin = new TarArchiveInputStream(src, StandardCharsets.ISO_8859_1.name());
-    java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(new NonClosing(out), 1 << 16);
+    java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(io.lcowgd.io.NonClosing.output(out), 1 << 16);
     PaxTarWriter w = new PaxTarWriter(buffered);
     Map<Long, First> firsts = new HashMap<>();
     In pendingLostFound = null;

@@ -1,7 +1,10 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.ext4.format.ExtentHeader;
+import io.lcowgd.ext4.format.ExtentIndex;
+import io.lcowgd.ext4.format.ExtentLeaf;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -11,9 +14,7 @@ import java.util.Set;
  * hostile tree (loops, shared children, out-of-range pointers) ends in an {@link Ext4Exception}, never a hang.
  */
 final class BlockMapper {
-  private static final int EXTENT_MAGIC = ExtentHeader.MAGIC;
   private static final int MAX_DEPTH = 5;
-  private static final int INIT_MAX_LEN = 32768;
 
   private final Ext4Reader fs;
   private final Ext4Inode inode;
@@ -41,19 +42,20 @@ final class BlockMapper {
 
   /** Whether the i_block area starts with an extent header magic. */
   static boolean hasExtentHeader(byte[] iblock) {
-    return Ext4Inode.le16(iblock, 0) == EXTENT_MAGIC;
+    return Ext4Inode.le16(iblock, ExtentHeader.EH_MAGIC) == ExtentHeader.MAGIC;
   }
 
   private void node(byte[] b, int off, int len, int expectDepth, long minLogical, long endLogical, String where)
       throws IOException {
-    int magic = Ext4Inode.le16(b, off);
-    int entries = Ext4Inode.le16(b, off + 2);
-    int max = Ext4Inode.le16(b, off + 4);
-    int depth = Ext4Inode.le16(b, off + 6);
-    if (magic != EXTENT_MAGIC) {
-      throw new Ext4Exception(where + ": bad extent header magic 0x" + Integer.toHexString(magic));
+    ByteBuffer node = ByteBuffer.wrap(b, off, len);
+    ExtentHeader h = ExtentHeader.decode(node);
+    int entries = h.entries();
+    int max = h.max();
+    int depth = h.depth();
+    if (h.magic() != ExtentHeader.MAGIC) {
+      throw new Ext4Exception(where + ": bad extent header magic 0x" + Integer.toHexString(h.magic()));
     }
-    if (12 + 12L * max > len || entries > max) {
+    if (ExtentHeader.SIZE + (long) ExtentHeader.ENTRY_SIZE * max > len || entries > max) {
       throw new Ext4Exception(where + ": extent header entries " + entries + " / max " + max + " do not fit");
     }
     if (depth > MAX_DEPTH || (expectDepth >= 0 && depth != expectDepth)) {
@@ -63,12 +65,11 @@ final class BlockMapper {
     long blocks = fs.superblock().blocksCount();
     if (depth == 0) {
       for (int i = 0; i < entries; i++) {
-        int e = off + 12 + 12 * i;
-        long lblk = Ext4Inode.le32(b, e) & 0xFFFFFFFFL;
-        int rawLen = Ext4Inode.le16(b, e + 4);
-        long pblk = (long) Ext4Inode.le16(b, e + 6) << 32 | (Ext4Inode.le32(b, e + 8) & 0xFFFFFFFFL);
-        boolean un = rawLen > INIT_MAX_LEN;
-        int n = un ? rawLen - INIT_MAX_LEN : rawLen;
+        ExtentLeaf x = ExtentLeaf.decode(node);
+        long lblk = x.logicalBlock();
+        long pblk = x.startBlock();
+        boolean un = x.unwritten();
+        int n = x.length();
         if (n == 0) {
           throw new Ext4Exception(where + ": extent " + i + " has length 0");
         }
@@ -86,11 +87,14 @@ final class BlockMapper {
       return;
     }
     byte[] child = new byte[bs];
+    ExtentIndex[] index = new ExtentIndex[entries];
     for (int i = 0; i < entries; i++) {
-      int e = off + 12 + 12 * i;
-      long first = Ext4Inode.le32(b, e) & 0xFFFFFFFFL;
-      long leaf = (Ext4Inode.le32(b, e + 4) & 0xFFFFFFFFL) | (long) Ext4Inode.le16(b, e + 8) << 32;
-      long next = i + 1 < entries ? Ext4Inode.le32(b, e + 12) & 0xFFFFFFFFL : endLogical;
+      index[i] = ExtentIndex.decode(node);
+    }
+    for (int i = 0; i < entries; i++) {
+      long first = index[i].logicalBlock();
+      long leaf = index[i].leafBlock();
+      long next = i + 1 < entries ? index[i + 1].logicalBlock() : endLogical;
       if (first < minLogical || first < nextLogical || next <= first || next > endLogical) {
         throw new Ext4Exception(where + ": index entry " + i + " at logical block " + first + " is out of order");
       }

@@ -1,5 +1,8 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.DirectoryEntry;
+import io.lcowgd.ext4.format.Ext4Checksums;
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
@@ -19,15 +22,16 @@ public final class DirParser {
     String where = "directory block " + pblk + " (logical " + lblk + ") of inode " + dir.number();
     int end = bs;
     if (fs.superblock().metadataCsum()) {
-      int t = bs - 12;
-      boolean tail = Ext4Inode.le32(b, t) == 0 && Ext4Inode.le16(b, t + 4) == 12 && b[t + 6] == 0
-          && (b[t + 7] & 0xFF) == 0xDE;
+      int t = bs - DirectoryEntry.TAIL_SIZE;
+      boolean tail = Ext4Inode.le32(b, t + DirectoryEntry.INODE) == 0
+          && Ext4Inode.le16(b, t + DirectoryEntry.REC_LEN) == DirectoryEntry.TAIL_SIZE
+          && b[t + DirectoryEntry.NAME_LEN] == 0 && (b[t + DirectoryEntry.FILE_TYPE] & 0xFF) == DirectoryEntry.FT_TAIL;
       if (dir.hasFlag(Ext4Inode.FLAG_INDEX) && isDxBlock(b, lblk)) {
         // Checked first: a root converted from a leaf block keeps the old leaf tail bytes under its dx_tail.
         verifyDx(fs, dir, b, lblk, where);
       } else if (tail) {
         int want = Ext4Inode.le32(b, bs - 4);
-        int got = Crc32c.update(fs.inodeSeed(dir), b, 0, t);
+        int got = Ext4Checksums.dirBlock(fs.checksumSeed(), dir.number(), dir.generation(), ByteBuffer.wrap(b), bs);
         if (want != got) {
           throw new Ext4Exception(where + ": checksum mismatch (stored 0x" + Integer.toHexString(want)
               + ", computed 0x" + Integer.toHexString(got) + ")");
@@ -81,16 +85,18 @@ public final class DirParser {
     int p = from;
     long maxIno = fs.superblock().inodesCount();
     while (p < end) {
-      if (p + 8 > end) {
+      if (p + DirectoryEntry.HEADER_SIZE > end) {
         throw new Ext4Exception(where + ": truncated directory entry at offset " + (p - from));
       }
-      long ino = Ext4Inode.le32(b, p) & 0xFFFFFFFFL;
-      int recLen = Ext4Inode.le16(b, p + 4);
+      long ino = Ext4Inode.le32(b, p + DirectoryEntry.INODE) & 0xFFFFFFFFL;
+      int recLen = Ext4Inode.le16(b, p + DirectoryEntry.REC_LEN);
       if (bigBlocks && (recLen == 65535 || recLen == 0)) {
         recLen = 65536;
       }
-      int nameLen = b[p + 6] & 0xFF;
-      if (recLen < 8 || (recLen & 3) != 0 || p + recLen > end || (ino != 0 && 8 + nameLen > recLen)) {
+      int nameLen = b[p + DirectoryEntry.NAME_LEN] & 0xFF;
+      int name = p + DirectoryEntry.NAME;
+      if (recLen < DirectoryEntry.HEADER_SIZE || (recLen & 3) != 0 || p + recLen > end
+          || (ino != 0 && DirectoryEntry.HEADER_SIZE + nameLen > recLen)) {
         throw new Ext4Exception(where + ": bad directory entry at offset " + (p - from) + " (rec_len " + recLen
             + ", name_len " + nameLen + ")");
       }
@@ -99,17 +105,17 @@ public final class DirParser {
           throw new Ext4Exception(where + ": directory entry at offset " + (p - from) + " has invalid inode " + ino
               + " or empty name");
         }
-        boolean dot = (nameLen == 1 && b[p + 8] == '.') || (nameLen == 2 && b[p + 8] == '.' && b[p + 9] == '.');
+        boolean dot = (nameLen == 1 && b[name] == '.') || (nameLen == 2 && b[name] == '.' && b[name + 1] == '.');
         if (!dot) {
           for (int i = 0; i < nameLen; i++) {
-            if (b[p + 8 + i] == '/' || b[p + 8 + i] == 0) {
+            if (b[name + i] == '/' || b[name + i] == 0) {
               throw new Ext4Exception(where + ": directory entry name contains '/' or NUL");
             }
           }
           if (out.size() >= MAX_ENTRIES) {
             throw new Ext4Exception(where + ": more than " + MAX_ENTRIES + " directory entries");
           }
-          out.add(new DirEntry(java.util.Arrays.copyOfRange(b, p + 8, p + 8 + nameLen), ino));
+          out.add(new DirEntry(java.util.Arrays.copyOfRange(b, name, name + nameLen), ino));
         }
       }
       p += recLen;

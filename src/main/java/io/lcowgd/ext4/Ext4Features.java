@@ -1,42 +1,48 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.CompatFeature;
+import io.lcowgd.ext4.format.IncompatFeature;
+import io.lcowgd.ext4.format.RoCompatFeature;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Names and bits of the ext4 feature flags the reader knows, and which incompatible ones it can read. */
+/**
+ * Names and bits of the ext4 feature flags the reader knows (the bits are ext4.format's feature enums' masks), and
+ * which incompatible ones it can read.
+ */
 public final class Ext4Features {
   private Ext4Features() {}
 
   /** {@code s_feature_compat} bits. */
-  public static final int COMPAT_DIR_PREALLOC = 0x1;
-  public static final int COMPAT_HAS_JOURNAL = 0x4;
-  public static final int COMPAT_EXT_ATTR = 0x8;
-  public static final int COMPAT_RESIZE_INODE = 0x10;
-  public static final int COMPAT_DIR_INDEX = 0x20;
-  public static final int COMPAT_SPARSE_SUPER2 = 0x200;
+  public static final int COMPAT_DIR_PREALLOC = CompatFeature.DIR_PREALLOC.mask();
+  public static final int COMPAT_HAS_JOURNAL = CompatFeature.HAS_JOURNAL.mask();
+  public static final int COMPAT_EXT_ATTR = CompatFeature.EXT_ATTR.mask();
+  public static final int COMPAT_RESIZE_INODE = CompatFeature.RESIZE_INODE.mask();
+  public static final int COMPAT_DIR_INDEX = CompatFeature.DIR_INDEX.mask();
+  public static final int COMPAT_SPARSE_SUPER2 = CompatFeature.SPARSE_SUPER2.mask();
 
   /** {@code s_feature_incompat} bits. */
-  public static final int INCOMPAT_COMPRESSION = 0x1;
-  public static final int INCOMPAT_FILETYPE = 0x2;
-  public static final int INCOMPAT_RECOVER = 0x4;
-  public static final int INCOMPAT_JOURNAL_DEV = 0x8;
-  public static final int INCOMPAT_META_BG = 0x10;
-  public static final int INCOMPAT_EXTENTS = 0x40;
-  public static final int INCOMPAT_64BIT = 0x80;
-  public static final int INCOMPAT_MMP = 0x100;
-  public static final int INCOMPAT_FLEX_BG = 0x200;
-  public static final int INCOMPAT_EA_INODE = 0x400;
-  public static final int INCOMPAT_DIRDATA = 0x1000;
-  public static final int INCOMPAT_CSUM_SEED = 0x2000;
-  public static final int INCOMPAT_LARGEDIR = 0x4000;
-  public static final int INCOMPAT_INLINE_DATA = 0x8000;
-  public static final int INCOMPAT_ENCRYPT = 0x10000;
-  public static final int INCOMPAT_CASEFOLD = 0x20000;
+  public static final int INCOMPAT_COMPRESSION = IncompatFeature.COMPRESSION.mask();
+  public static final int INCOMPAT_FILETYPE = IncompatFeature.FILETYPE.mask();
+  public static final int INCOMPAT_RECOVER = IncompatFeature.RECOVER.mask();
+  public static final int INCOMPAT_JOURNAL_DEV = IncompatFeature.JOURNAL_DEV.mask();
+  public static final int INCOMPAT_META_BG = IncompatFeature.META_BG.mask();
+  public static final int INCOMPAT_EXTENTS = IncompatFeature.EXTENTS.mask();
+  public static final int INCOMPAT_64BIT = IncompatFeature.BIT64.mask();
+  public static final int INCOMPAT_MMP = IncompatFeature.MMP.mask();
+  public static final int INCOMPAT_FLEX_BG = IncompatFeature.FLEX_BG.mask();
+  public static final int INCOMPAT_EA_INODE = IncompatFeature.EA_INODE.mask();
+  public static final int INCOMPAT_DIRDATA = IncompatFeature.DIRDATA.mask();
+  public static final int INCOMPAT_CSUM_SEED = IncompatFeature.CSUM_SEED.mask();
+  public static final int INCOMPAT_LARGEDIR = IncompatFeature.LARGEDIR.mask();
+  public static final int INCOMPAT_INLINE_DATA = IncompatFeature.INLINE_DATA.mask();
+  public static final int INCOMPAT_ENCRYPT = IncompatFeature.ENCRYPT.mask();
+  public static final int INCOMPAT_CASEFOLD = IncompatFeature.CASEFOLD.mask();
 
   /** {@code s_feature_ro_compat} bits. */
-  public static final int RO_COMPAT_HUGE_FILE = 0x8;
-  public static final int RO_COMPAT_GDT_CSUM = 0x10;
-  public static final int RO_COMPAT_METADATA_CSUM = 0x400;
+  public static final int RO_COMPAT_HUGE_FILE = RoCompatFeature.HUGE_FILE.mask();
+  public static final int RO_COMPAT_GDT_CSUM = RoCompatFeature.GDT_CSUM.mask();
+  public static final int RO_COMPAT_METADATA_CSUM = RoCompatFeature.METADATA_CSUM.mask();
 
   /** Incompatible features this reader understands; any other incompatible bit makes {@code open} fail. */
   static final int INCOMPAT_SUPPORTED = INCOMPAT_FILETYPE | INCOMPAT_RECOVER | INCOMPAT_EXTENTS | INCOMPAT_64BIT

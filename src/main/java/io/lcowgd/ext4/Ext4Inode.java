@@ -2,8 +2,8 @@ package io.lcowgd.ext4;
 
 import io.lcowgd.ext4.format.Ext4Time;
 import io.lcowgd.ext4.format.Inode;
+import io.lcowgd.ext4.format.InodeFlag;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Instant;
 
 /**
@@ -21,12 +21,12 @@ public final class Ext4Inode {
   public static final int S_IFCHR = Inode.S_IFCHR;
   public static final int S_IFIFO = Inode.S_IFIFO;
 
-  /** {@code i_flags} bits the reader interprets. */
-  public static final int FLAG_INDEX = 0x1000;
-  public static final int FLAG_HUGE_FILE = 0x40000;
-  public static final int FLAG_EXTENTS = 0x80000;
-  public static final int FLAG_EA_INODE = 0x200000;
-  public static final int FLAG_INLINE_DATA = 0x10000000;
+  /** {@code i_flags} bits the reader interprets (from {@link InodeFlag}). */
+  public static final int FLAG_INDEX = InodeFlag.INDEX.mask();
+  public static final int FLAG_HUGE_FILE = InodeFlag.HUGE_FILE.mask();
+  public static final int FLAG_EXTENTS = InodeFlag.EXTENTS.mask();
+  public static final int FLAG_EA_INODE = InodeFlag.EA_INODE.mask();
+  public static final int FLAG_INLINE_DATA = InodeFlag.INLINE_DATA.mask();
 
   private final long number;
   private final int mode;
@@ -44,29 +44,33 @@ public final class Ext4Inode {
   private final Instant crtime;
   private final byte[] iblock;
   private final int extraIsize;
+  private final int deviceMajor;
+  private final int deviceMinor;
   private final byte[] raw;
 
   private Ext4Inode(long number, byte[] raw, boolean hugeFileFs) {
     this.number = number;
     this.raw = raw;
-    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-    mode = b.getShort(0x00) & 0xFFFF;
-    uid = (b.getShort(0x02) & 0xFFFF) | (long) (b.getShort(0x78) & 0xFFFF) << 16;
-    gid = (b.getShort(0x18) & 0xFFFF) | (long) (b.getShort(0x7A) & 0xFFFF) << 16;
-    size = (b.getInt(0x04) & 0xFFFFFFFFL) | (long) b.getInt(0x6C) << 32;
-    links = b.getShort(0x1A) & 0xFFFF;
-    flags = b.getInt(0x20);
-    generation = b.getInt(0x64) & 0xFFFFFFFFL;
-    fileAcl = (b.getInt(0x68) & 0xFFFFFFFFL) | (long) (b.getShort(0x76) & 0xFFFF) << 32;
-    long blk = (b.getInt(0x1C) & 0xFFFFFFFFL) | (hugeFileFs ? (long) (b.getShort(0x74) & 0xFFFF) << 32 : 0);
-    blocks = blk;
-    iblock = new byte[60];
-    b.get(0x28, iblock);
-    extraIsize = raw.length > 128 ? Math.min(b.getShort(0x80) & 0xFFFF, raw.length - 128) : 0;
-    atime = time(b, 0x08, 0x8C);
-    ctime = time(b, 0x0C, 0x84);
-    mtime = time(b, 0x10, 0x88);
-    crtime = fits(0x90 + 4) ? time(b, 0x90, 0x94) : Instant.EPOCH;
+    Inode d = Inode.decode(ByteBuffer.wrap(raw), raw.length);
+    mode = d.mode;
+    uid = d.uid32();
+    gid = d.gid32();
+    size = d.size();
+    links = d.linksCount;
+    flags = (int) d.flags;
+    generation = d.generation;
+    fileAcl = d.fileAcl();
+    blocks = hugeFileFs ? d.blocks() : d.blocksLo;
+    iblock = d.block;
+    long[] dev = d.deviceNumbers();
+    deviceMajor = (int) dev[0];
+    deviceMinor = (int) dev[1];
+    extraIsize = raw.length > Inode.BASE_SIZE ? Math.min(d.extraIsize, raw.length - Inode.BASE_SIZE) : 0;
+    // Extra fields i_extra_isize does not cover decode as 0, so a missing crtime is the epoch.
+    atime = time(d.atime, d.atimeExtra);
+    ctime = time(d.ctime, d.ctimeExtra);
+    mtime = time(d.mtime, d.mtimeExtra);
+    crtime = time(d.crtime, d.crtimeExtra);
   }
 
   /** Decodes {@code raw} (one on-disk inode of the superblock's inode size) as inode {@code number}. */
@@ -74,17 +78,12 @@ public final class Ext4Inode {
     return new Ext4Inode(number, raw, hugeFileFs);
   }
 
-  private boolean fits(int end) {
-    return end <= 128 + extraIsize;
-  }
-
-  private Instant time(ByteBuffer b, int off, int extraOff) {
-    long extra = fits(extraOff + 4) ? b.getInt(extraOff) : 0;
+  private static Instant time(long seconds, long extra) {
     long nsec = Ext4Time.decodeNanos(extra);
     if (nsec > 999_999_999) {
       nsec = 0;
     }
-    return Instant.ofEpochSecond(Ext4Time.decodeSeconds(b.getInt(off), extra), nsec);
+    return Instant.ofEpochSecond(Ext4Time.decodeSeconds(seconds, extra), nsec);
   }
 
   /** The inode number. */
@@ -208,22 +207,12 @@ public final class Ext4Inode {
 
   /** The device major number of a character or block device. */
   public int deviceMajor() {
-    int old = le32(iblock, 0);
-    if (old != 0) {
-      return (old >>> 8) & 0xFF;
-    }
-    int nw = le32(iblock, 4);
-    return (nw & 0xFFF00) >>> 8;
+    return deviceMajor;
   }
 
   /** The device minor number of a character or block device. */
   public int deviceMinor() {
-    int old = le32(iblock, 0);
-    if (old != 0) {
-      return old & 0xFF;
-    }
-    int nw = le32(iblock, 4);
-    return (nw & 0xFF) | ((nw >>> 12) & 0xFFF00);
+    return deviceMinor;
   }
 
   /** {@code i_extra_isize}, clamped to the inode size. */

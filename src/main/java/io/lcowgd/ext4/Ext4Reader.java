@@ -1,6 +1,11 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.disk.DiskReader;
+import io.lcowgd.ext4.format.Ext4Checksums;
+import io.lcowgd.ext4.format.ExtentHeader;
+import io.lcowgd.ext4.format.Inode;
+import io.lcowgd.ext4.format.Superblock;
+import io.lcowgd.ext4.format.XattrBlockHeader;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -77,10 +82,10 @@ public final class Ext4Reader implements Closeable {
           + Ext4Features.names(0, unsupported, 0));
     }
     if (sb.metadataCsum()) {
-      if (raw[0x175] != 1) {
-        throw new Ext4Exception("superblock: unknown checksum type " + (raw[0x175] & 0xFF));
+      if (raw[Superblock.S_CHECKSUM_TYPE] != Superblock.CHECKSUM_TYPE_CRC32C) {
+        throw new Ext4Exception("superblock: unknown checksum type " + (raw[Superblock.S_CHECKSUM_TYPE] & 0xFF));
       }
-      int got = Crc32c.update(-1, raw, 0, Ext4Superblock.CHECKSUM_OFFSET);
+      int got = Ext4Checksums.superblock(ByteBuffer.wrap(raw));
       if (got != sb.checksum()) {
         throw new Ext4Exception("superblock: checksum mismatch (stored 0x" + Integer.toHexString(sb.checksum())
             + ", computed 0x" + Integer.toHexString(got) + ")");
@@ -92,7 +97,7 @@ public final class Ext4Reader implements Closeable {
           + " bytes but the disk holds only " + disk.size() + " bytes");
     }
     int seed = sb.hasIncompat(Ext4Features.INCOMPAT_CSUM_SEED) ? sb.checksumSeedField()
-        : Crc32c.update(-1, raw, 0x68, 16);
+        : Crc32c.update(-1, raw, Superblock.S_UUID, 16);
     long groups = sb.groupCount();
     if (groups > Integer.MAX_VALUE / 2) {
       throw new Ext4Exception("superblock: absurd group count " + groups);
@@ -157,17 +162,10 @@ public final class Ext4Reader implements Closeable {
 
   private void verifyInode(long number, byte[] raw) throws Ext4Exception {
     int isz = raw.length;
-    boolean hi = isz > 128 && 128 + Ext4Inode.le16(raw, 0x80) >= 0x84;
-    int crc = Crc32c.updateInt(csumSeed, (int) number);
-    crc = Crc32c.updateInt(crc, Ext4Inode.le32(raw, 0x64));
-    crc = Crc32c.update(crc, raw, 0, 0x7C);
-    crc = Crc32c.updateZeros(crc, 2);
-    crc = Crc32c.update(crc, raw, 0x7E, (hi ? 0x82 : isz) - 0x7E);
-    if (hi) {
-      crc = Crc32c.updateZeros(crc, 2);
-      crc = Crc32c.update(crc, raw, 0x84, isz - 0x84);
-    }
-    int want = Ext4Inode.le16(raw, 0x7C) | (hi ? Ext4Inode.le16(raw, 0x82) << 16 : 0);
+    // i_checksum_hi exists when i_extra_isize covers it; otherwise only the low 16 bits are stored.
+    boolean hi = isz > Inode.BASE_SIZE && Ext4Inode.le16(raw, Inode.I_EXTRA_ISIZE) >= 4;
+    int crc = Ext4Checksums.inode(csumSeed, number, ByteBuffer.wrap(raw), isz);
+    int want = Ext4Inode.le16(raw, Inode.I_CHECKSUM_LO) | (hi ? Ext4Inode.le16(raw, Inode.I_CHECKSUM_HI) << 16 : 0);
     int got = hi ? crc : crc & 0xFFFF;
     if (want != got) {
       throw new Ext4Exception("inode " + number + ": checksum mismatch (stored 0x" + Integer.toHexString(want)
@@ -175,10 +173,14 @@ public final class Ext4Reader implements Closeable {
     }
   }
 
+  /** The filesystem's metadata checksum seed. */
+  int checksumSeed() {
+    return csumSeed;
+  }
+
   /** The per-inode checksum seed (filesystem seed, inode number, generation). */
   int inodeSeed(Ext4Inode inode) {
-    int crc = Crc32c.updateInt(csumSeed, (int) inode.number());
-    return Crc32c.updateInt(crc, (int) inode.generation());
+    return Ext4Checksums.inodeSeed(csumSeed, inode.number(), inode.generation());
   }
 
   /** Verifies the checksum tail of an extent tree block (when metadata_csum is on). */
@@ -186,12 +188,12 @@ public final class Ext4Reader implements Closeable {
     if (!sb.metadataCsum()) {
       return;
     }
-    int max = Ext4Inode.le16(b, 4);
-    int tail = 12 + 12 * max;
+    int max = Ext4Inode.le16(b, ExtentHeader.EH_MAX);
+    int tail = ExtentHeader.SIZE + ExtentHeader.ENTRY_SIZE * max;
     if (tail + 4 > b.length) {
       throw new Ext4Exception("extent block " + blk + " of inode " + inode.number() + ": no room for checksum");
     }
-    int got = Crc32c.update(inodeSeed(inode), b, 0, tail);
+    int got = Ext4Checksums.extentBlock(csumSeed, inode.number(), inode.generation(), ByteBuffer.wrap(b));
     int want = Ext4Inode.le32(b, tail);
     if (got != want) {
       throw new Ext4Exception("extent block " + blk + " of inode " + inode.number() + ": checksum mismatch (stored 0x"
@@ -299,22 +301,20 @@ public final class Ext4Reader implements Closeable {
       String where = "xattr block " + blk + " of inode " + inode.number();
       byte[] b = new byte[bs];
       readBlock(blk, b, where);
-      if (Ext4Inode.le32(b, 0) != XattrParser.MAGIC || Ext4Inode.le32(b, 8) != 1) {
-        throw new Ext4Exception(where + ": bad header (magic 0x" + Integer.toHexString(Ext4Inode.le32(b, 0))
-            + ", blocks " + Ext4Inode.le32(b, 8) + ")");
+      XattrBlockHeader h = XattrBlockHeader.decode(ByteBuffer.wrap(b));
+      if (h.magic() != XattrParser.MAGIC || h.blocks() != 1) {
+        throw new Ext4Exception(where + ": bad header (magic 0x" + Integer.toHexString(h.magic()) + ", blocks "
+            + (int) h.blocks() + ")");
       }
       if (sb.metadataCsum()) {
-        int crc = Crc32c.updateLong(csumSeed, blk);
-        crc = Crc32c.update(crc, b, 0, 0x10);
-        crc = Crc32c.updateZeros(crc, 4);
-        crc = Crc32c.update(crc, b, 0x14, bs - 0x14);
-        int want = Ext4Inode.le32(b, 0x10);
+        int crc = Ext4Checksums.xattrBlock(csumSeed, blk, ByteBuffer.wrap(b), bs);
+        int want = (int) h.checksum();
         if (crc != want) {
           throw new Ext4Exception(where + ": checksum mismatch (stored 0x" + Integer.toHexString(want)
               + ", computed 0x" + Integer.toHexString(crc) + ")");
         }
       }
-      XattrParser.parse(this, b, 32, 0, bs, out, where);
+      XattrParser.parse(this, b, XattrBlockHeader.SIZE, 0, bs, out, where);
     }
     return out;
   }

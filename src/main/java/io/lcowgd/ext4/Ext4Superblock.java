@@ -1,8 +1,9 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.ext4.format.GroupDescriptor;
+import io.lcowgd.ext4.format.Inode;
 import io.lcowgd.ext4.format.Superblock;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
@@ -44,37 +45,34 @@ public record Ext4Superblock(
   public static final int MAGIC = Superblock.MAGIC;
   /** Most block groups accepted (128 TiB with 4 KiB blocks); bounds the group table kept in memory. */
   public static final long MAX_GROUPS = 1 << 20;
-  /** Offset of {@code s_checksum}. */
-  static final int CHECKSUM_OFFSET = 0x3FC;
 
   /** Decodes and validates {@code raw} (exactly {@link #SIZE} bytes); the checksum is verified by the reader. */
   public static Ext4Superblock decode(byte[] raw) throws Ext4Exception {
-    ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-    int magic = b.getShort(0x38) & 0xFFFF;
-    if (magic != MAGIC) {
-      throw new Ext4Exception(String.format("superblock: bad magic 0x%04x (not an ext2/3/4 filesystem)", magic));
+    Superblock s = Superblock.decode(ByteBuffer.wrap(raw));
+    if (s.magic != MAGIC) {
+      throw new Ext4Exception(String.format("superblock: bad magic 0x%04x (not an ext2/3/4 filesystem)", s.magic));
     }
-    int incompat = b.getInt(0x60);
+    int incompat = (int) s.featureIncompat;
     boolean is64 = (incompat & Ext4Features.INCOMPAT_64BIT) != 0;
-    long blocks = u32(b, 0x04) | (is64 ? u32(b, 0x150) << 32 : 0);
-    long freeBlocks = u32(b, 0x0C) | (is64 ? u32(b, 0x158) << 32 : 0);
-    int logBlock = b.getInt(0x18);
+    long blocks = s.blocksCountLo | (is64 ? s.blocksCountHi << 32 : 0);
+    long freeBlocks = s.freeBlocksCountLo | (is64 ? s.freeBlocksCountHi << 32 : 0);
+    int logBlock = (int) s.logBlockSize;
     if (logBlock < 0 || logBlock > 6) {
       throw new Ext4Exception("superblock: unsupported s_log_block_size " + Integer.toUnsignedString(logBlock));
     }
     int blockSize = 1024 << logBlock;
-    int rev = b.getInt(0x4C);
-    int inodeSize = rev == 0 ? 128 : b.getShort(0x58) & 0xFFFF;
+    int rev = (int) s.revLevel;
+    int inodeSize = rev == 0 ? Inode.BASE_SIZE : s.inodeSize;
     if (inodeSize < 128 || inodeSize > blockSize || Integer.bitCount(inodeSize) != 1) {
       throw new Ext4Exception("superblock: invalid inode size " + inodeSize);
     }
-    int descSize = is64 ? b.getShort(0xFE) & 0xFFFF : 32;
+    int descSize = is64 ? s.descSize : GroupDescriptor.SIZE_32;
     if (is64 && (descSize < 64 || descSize > 1024 || Integer.bitCount(descSize) != 1)) {
       throw new Ext4Exception("superblock: invalid group descriptor size " + descSize + " with 64bit");
     }
-    long bpg = u32(b, 0x20);
-    long ipg = u32(b, 0x28);
-    long firstData = u32(b, 0x14);
+    long bpg = s.blocksPerGroup;
+    long ipg = s.inodesPerGroup;
+    long firstData = s.firstDataBlock;
     if (bpg == 0 || bpg > 8L * blockSize) {
       throw new Ext4Exception("superblock: invalid blocks per group " + bpg);
     }
@@ -91,32 +89,24 @@ public record Ext4Superblock(
     if (groups > MAX_GROUPS) {
       throw new Ext4Exception("superblock: " + groups + " block groups exceed the supported maximum " + MAX_GROUPS);
     }
-    long inodes = u32(b, 0x00);
+    long inodes = s.inodesCount;
     if (inodes != groups * ipg) {
       throw new Ext4Exception("superblock: inodes count " + inodes + " != " + groups + " groups * " + ipg
           + " inodes per group");
     }
-    long firstIno = rev == 0 ? 11 : u32(b, 0x54);
+    long firstIno = rev == 0 ? Inode.GOOD_OLD_FIRST_INO : s.firstIno;
     if (firstIno < 3 || firstIno > inodes) {
       throw new Ext4Exception("superblock: invalid first inode " + firstIno);
     }
-    byte[] uuid = new byte[16];
-    b.get(0x68, uuid);
-    ByteBuffer ub = ByteBuffer.wrap(uuid);
-    byte[] vol = new byte[16];
-    b.get(0x78, vol);
+    ByteBuffer ub = ByteBuffer.wrap(s.uuid);
     int volLen = 0;
-    while (volLen < 16 && vol[volLen] != 0) {
+    while (volLen < 16 && s.volumeName[volLen] != 0) {
       volLen++;
     }
-    return new Ext4Superblock(inodes, blocks, freeBlocks, u32(b, 0x10), firstData, blockSize, bpg, ipg, inodeSize,
-        firstIno, rev, b.getShort(0x3A) & 0xFFFF, b.getInt(0x5C), incompat, b.getInt(0x64),
-        new UUID(ub.getLong(), ub.getLong()), new String(vol, 0, volLen, StandardCharsets.UTF_8), descSize,
-        u32(b, 0x104), b.getInt(0x270), b.getInt(CHECKSUM_OFFSET), u32(b, 0x108), u32(b, 0x30));
-  }
-
-  private static long u32(ByteBuffer b, int off) {
-    return b.getInt(off) & 0xFFFFFFFFL;
+    return new Ext4Superblock(inodes, blocks, freeBlocks, s.freeInodesCount, firstData, blockSize, bpg, ipg, inodeSize,
+        firstIno, rev, s.state, (int) s.featureCompat, incompat, (int) s.featureRoCompat,
+        new UUID(ub.getLong(), ub.getLong()), new String(s.volumeName, 0, volLen, StandardCharsets.UTF_8), descSize,
+        s.firstMetaBg, (int) s.checksumSeed, (int) s.checksum, s.mkfsTime, s.wtime);
   }
 
   /** Number of block groups. */

@@ -1,6 +1,7 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.disk.DiskReader;
+import io.lcowgd.ext4.format.GroupDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -20,7 +21,6 @@ final class GroupTable {
     long gdtBlocks = (groups + perBlock - 1) / perBlock;
     long[] itable = new long[groups];
     byte[] block = new byte[bs];
-    boolean is64 = sb.hasIncompat(Ext4Features.INCOMPAT_64BIT);
     long itableBlocks = (sb.inodesPerGroup() * sb.inodeSize() + bs - 1) / bs;
     for (long gb = 0; gb < gdtBlocks; gb++) {
       long loc = gdtBlockLocation(sb, gb, perBlock);
@@ -36,17 +36,17 @@ final class GroupTable {
         int off = i * ds;
         if (sb.metadataCsum()) {
           int crc = Crc32c.updateInt(seed, (int) g);
-          crc = Crc32c.update(crc, block, off, 0x1E);
+          crc = Crc32c.update(crc, block, off, GroupDescriptor.BG_CHECKSUM);
           crc = Crc32c.updateZeros(crc, 2);
-          crc = Crc32c.update(crc, block, off + 0x20, ds - 0x20);
-          int want = Ext4Inode.le16(block, off + 0x1E);
+          crc = Crc32c.update(crc, block, off + GroupDescriptor.BG_CHECKSUM + 2, ds - GroupDescriptor.BG_CHECKSUM - 2);
+          int want = Ext4Inode.le16(block, off + GroupDescriptor.BG_CHECKSUM);
           if ((crc & 0xFFFF) != want) {
             throw new Ext4Exception("group descriptor " + g + ": checksum mismatch (stored 0x"
                 + Integer.toHexString(want) + ", computed 0x" + Integer.toHexString(crc & 0xFFFF) + ")");
           }
         }
-        long it = (Ext4Inode.le32(block, off + 0x08) & 0xFFFFFFFFL)
-            | (is64 ? (Ext4Inode.le32(block, off + 0x28) & 0xFFFFFFFFL) << 32 : 0);
+        // Without 64bit the descriptor is 32 bytes, so decode takes no _hi fields (the superblock enforces that).
+        long it = GroupDescriptor.decode(ByteBuffer.wrap(block, off, ds), ds).inodeTable();
         if (it == 0 || it + itableBlocks > sb.blocksCount()) {
           throw new Ext4Exception("group descriptor " + g + ": inode table at block " + it
               + " lies outside the filesystem");

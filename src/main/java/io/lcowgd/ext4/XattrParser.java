@@ -1,6 +1,7 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.ext4.format.Xattr;
+import io.lcowgd.ext4.format.XattrEntry;
 import java.io.IOException;
 import java.util.Map;
 
@@ -30,21 +31,22 @@ final class XattrParser {
       if (Ext4Inode.le32(b, p) == 0) {
         return;
       }
-      if (p + 16 > end) {
+      if (p + XattrEntry.HEADER_SIZE > end) {
         throw new Ext4Exception(where + ": truncated xattr entry at offset " + p);
       }
-      int nameLen = b[p] & 0xFF;
-      int index = b[p + 1] & 0xFF;
-      int valueOffs = Ext4Inode.le16(b, p + 2);
-      long valueInum = Ext4Inode.le32(b, p + 4) & 0xFFFFFFFFL;
-      long valueSize = Ext4Inode.le32(b, p + 8) & 0xFFFFFFFFL;
-      if (p + 16 + nameLen > end) {
+      int nameLen = b[p + XattrEntry.E_NAME_LEN] & 0xFF;
+      int index = b[p + XattrEntry.E_NAME_INDEX] & 0xFF;
+      int valueOffs = Ext4Inode.le16(b, p + XattrEntry.E_VALUE_OFFS);
+      long valueInum = Ext4Inode.le32(b, p + XattrEntry.E_VALUE_INUM) & 0xFFFFFFFFL;
+      long valueSize = Ext4Inode.le32(b, p + XattrEntry.E_VALUE_SIZE) & 0xFFFFFFFFL;
+      if (p + XattrEntry.E_NAME + nameLen > end) {
         throw new Ext4Exception(where + ": xattr name at offset " + p + " runs past the end of the area");
       }
       if (index >= PREFIX.length || PREFIX[index] == null) {
         throw new Ext4Exception(where + ": unknown xattr name index " + index);
       }
-      String name = PREFIX[index] + new String(b, p + 16, nameLen, java.nio.charset.StandardCharsets.UTF_8);
+      String name =
+          PREFIX[index] + new String(b, p + XattrEntry.E_NAME, nameLen, java.nio.charset.StandardCharsets.UTF_8);
       if (valueSize > MAX_VALUE) {
         throw new Ext4Exception(where + ": xattr " + name + " has absurd size " + valueSize);
       }
@@ -62,7 +64,7 @@ final class XattrParser {
         value = aclToXattr(value, where + ": xattr " + name);
       }
       out.put(name, value);
-      p += (16 + nameLen + 3) & ~3;
+      p += Xattr.entrySize(nameLen);
     }
   }
 

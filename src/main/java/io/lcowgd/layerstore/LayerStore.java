@@ -3,19 +3,18 @@ package io.lcowgd.layerstore;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lcowgd.graphdriver.GraphDriverException;
+import io.lcowgd.io.Failures;
+import io.lcowgd.io.FileTrees;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -132,11 +131,7 @@ public final class LayerStore {
       Files.move(staging, root.resolve(id), StandardCopyOption.ATOMIC_MOVE);
       fsync(root);
     } catch (IOException | RuntimeException e) {
-      try {
-        deleteTree(staging);
-      } catch (IOException c) {
-        e.addSuppressed(c);
-      }
+      Failures.undo(e, () -> FileTrees.deleteTree(staging));
       if (e instanceof GraphDriverException) {
         throw e;
       }
@@ -217,12 +212,12 @@ public final class LayerStore {
         throw GraphDriverException.notFound("layer " + id + " does not exist in " + root);
       }
       tomb = root.resolve(id + LayerIds.REMOVING_SUFFIX);
-      deleteTree(tomb); // a previous removal that failed half-way
+      FileTrees.deleteTree(tomb); // a previous removal that failed half-way
       Files.move(root.resolve(id), tomb, StandardCopyOption.ATOMIC_MOVE);
       fsync(root);
     }
     try {
-      deleteTree(tomb);
+      FileTrees.deleteTree(tomb);
     } catch (IOException e) {
       throw new IOException("remove layer " + id + ": renamed to " + tomb + " but could not delete it: "
           + e.getMessage(), e);
@@ -247,7 +242,7 @@ public final class LayerStore {
   public synchronized void deleteRemoving() throws IOException {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(root, "*" + LayerIds.REMOVING_SUFFIX)) {
       for (Path p : ds) {
-        deleteTree(p);
+        FileTrees.deleteTree(p);
       }
     }
   }
@@ -255,7 +250,7 @@ public final class LayerStore {
   private synchronized void clearDirectory(Path dir) throws IOException {
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
       for (Path p : ds) {
-        deleteTree(p);
+        FileTrees.deleteTree(p);
       }
     }
   }
@@ -269,28 +264,5 @@ public final class LayerStore {
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
       ch.force(true);
     }
-  }
-
-  /** Deletes {@code p} and everything below it (not following symlinks); absent is fine. */
-  public static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        Files.deleteIfExists(file);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-        if (exc != null) {
-          throw exc;
-        }
-        Files.deleteIfExists(dir);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }

@@ -5,6 +5,8 @@ import static io.lcowgd.protocol.Endpoint.json;
 import io.lcowgd.graphdriver.GraphDriver;
 import io.lcowgd.graphdriver.IdMap;
 import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.io.Failures;
+import io.lcowgd.io.NonClosing;
 import io.lcowgd.protocol.Wire.ActivateResponse;
 import io.lcowgd.protocol.Wire.CapabilitiesResponse;
 import io.lcowgd.protocol.Wire.ChangesResponse;
@@ -20,7 +22,6 @@ import io.lcowgd.protocol.Wire.ParentRequest;
 import io.lcowgd.protocol.Wire.SizeResponse;
 import io.lcowgd.protocol.Wire.StatusResponse;
 import io.lcowgd.protocol.Wire.WireIdMap;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -102,7 +103,7 @@ final class Endpoints {
         String id = ex.query("id").filter(s -> !s.isEmpty()).orElseThrow(
             () -> new ProtocolException("GraphDriver.ApplyDiff: missing layer id in the query string (?id=ID)"));
         String parent = ex.query("parent").orElse("");
-        size = driver.applyDiff(id, parent, new NonClosingInput(body));
+        size = driver.applyDiff(id, parent, NonClosing.input(body)); // the body must still be drained
       } catch (Exception e) {
         failure = e;
       }
@@ -110,11 +111,7 @@ final class Endpoints {
         // dockerd tees the tar into a digester and expects it consumed: read to the final chunk before replying.
         body.transferTo(OutputStream.nullOutputStream());
       } catch (IOException e) {
-        if (failure == null) {
-          failure = e;
-        } else {
-          failure.addSuppressed(e);
-        }
+        failure = Failures.add(failure, e);
       }
       if (failure != null) {
         throw failure;
@@ -141,7 +138,7 @@ final class Endpoints {
       Throwable closeFailure = null;
       try {
         OutputStream out = ex.startRaw(TAR_TYPE);
-        tar.writeTo(new NonClosingOutput(out));
+        tar.writeTo(NonClosing.output(out)); // closing would cleanly complete the reply
         out.flush();
       } catch (Throwable t) {
         writeFailure = t;
@@ -171,33 +168,6 @@ final class Endpoints {
       LOG.error("{} id={} parent={} failed after the tar stream started; aborting the connection: {}",
           ex.method(), r.id(), r.parent(), ErrorReplies.describe(writeFailure), writeFailure);
       ex.abort(writeFailure);
-    }
-  }
-
-  /** Keeps the driver from closing the servlet input, which must still be drained. */
-  private static final class NonClosingInput extends java.io.FilterInputStream {
-    NonClosingInput(InputStream in) {
-      super(in);
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** Keeps the driver from closing (and so cleanly completing) the reply. */
-  private static final class NonClosingOutput extends FilterOutputStream {
-    NonClosingOutput(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      out.flush();
     }
   }
 }

@@ -3,6 +3,7 @@ package io.lcowgd.sandbox;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
+import io.lcowgd.posix.LibC;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -102,7 +103,7 @@ public final class FileCloner {
     try {
       return LibC.INSTANCE.open(p.toString(), flags, mode);
     } catch (LastErrorException e) {
-      if (e.getErrorCode() == 2) {
+      if (e.getErrorCode() == LibC.ENOENT) {
         throw new java.nio.file.NoSuchFileException(p.toString());
       }
       throw io("open " + p, e);

@@ -1,5 +1,6 @@
 package io.lcowgd.sandbox;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -109,11 +110,7 @@ public final class SandboxFactory {
       fsyncDir(dir);
       return m;
     } catch (IOException | RuntimeException e) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException suppressed) {
-        e.addSuppressed(suppressed);
-      }
+      Failures.undo(e, () -> Files.deleteIfExists(tmp));
       if (e instanceof FileAlreadyExistsException fe) {
         throw fe;
       }

@@ -1,5 +1,6 @@
 package io.lcowgd.svm;
 
+import io.lcowgd.io.Failures;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.Path;
@@ -223,11 +224,8 @@ public final class ServiceVmPool {
       try {
         forceStop(k);
       } catch (IOException ex) {
-        if (failure == null) {
-          failure = new IOException("cleanup of the service-VM pool failed", ex);
-        } else {
-          failure.addSuppressed(ex);
-        }
+        failure = failure == null ? new IOException("cleanup of the service-VM pool failed", ex)
+            : Failures.add(failure, ex);
       }
     }
     try {
@@ -236,11 +234,8 @@ public final class ServiceVmPool {
         return Boolean.TRUE;
       }, late -> {});
     } catch (IOException ex) {
-      if (failure == null) {
-        failure = new IOException("cleanup of the service-VM pool failed", ex);
-      } else {
-        failure.addSuppressed(ex);
-      }
+      failure = failure == null ? new IOException("cleanup of the service-VM pool failed", ex)
+          : Failures.add(failure, ex);
     }
     if (failure != null) {
       throw failure;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.lcowgd.disk.FileRangeDisk;
 import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.ext4.KernelImages;
-import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
+import io.lcowgd.testing.HostTools;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -34,7 +34,7 @@ class Ext4ToTarTest {
 
   @BeforeEach
   void root() {
-    assumeTrue(Posix.isRoot(), "needs root for loop mounts");
+    assumeTrue(HostTools.isRoot(), "needs root for loop mounts");
   }
 
   @Test
@@ -53,7 +53,7 @@ class Ext4ToTarTest {
       entries = RawTar.read(in);
     }
     assertEquals(entries.stream().mapToLong(RawTar.Entry::size).sum(), reported);
-    assertEquals(entries.size(), Posix.run("tar", "-tf", tar.toString()).split("\n").length,
+    assertEquals(entries.size(), HostTools.check("tar", "-tf", tar.toString()).split("\n").length,
         "GNU tar lists the same number of entries");
 
     Map<String, String> expected = new TreeMap<>();
@@ -134,16 +134,16 @@ class Ext4ToTarTest {
   void namesThatAreNotUtf8ComeOutByteExact() throws IOException {
     Path img = KernelImages.build(tmp.resolve("n.img"), 16, List.of(), r -> {
       Files.createDirectories(r.resolve("dir"));
-      Posix.run("bash", "-c", "cd " + r + "/dir && printf latin > \"$(printf 'caf\\351')\" && ln -s \"$(printf 'caf\\351')\""
-          + " \"$(printf 'l\\377nk')\" && ln \"$(printf 'caf\\351')\" hard");
+      HostTools.check("bash", "-c", "cd " + r + "/dir && printf latin > \"$(printf 'caf\\351')\""
+          + " && ln -s \"$(printf 'caf\\351')\" \"$(printf 'l\\377nk')\" && ln \"$(printf 'caf\\351')\" hard");
     });
     Path tar = tmp.resolve("n.tar");
     try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img)); java.io.OutputStream o = Files.newOutputStream(tar)) {
       Ext4ToTar.export(r, ExportMode.LAYER, o);
     }
     Path x = Files.createDirectory(tmp.resolve("x"));
-    Posix.run("tar", "-xf", tar.toString(), "-C", x.toString());
-    Posix.run("bash", "-c", "cd " + x + "/dir && test \"$(cat \"$(printf 'caf\\351')\")\" = latin"
+    HostTools.check("tar", "-xf", tar.toString(), "-C", x.toString());
+    HostTools.check("bash", "-c", "cd " + x + "/dir && test \"$(cat \"$(printf 'caf\\351')\")\" = latin"
         + " && test \"$(readlink \"$(printf 'l\\377nk')\")\" = \"$(printf 'caf\\351')\""
         + " && test \"$(stat -c %h hard)\" = 2");
   }

@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.ext4.KernelImages;
-import io.lcowgd.ext4.Posix;
 import io.lcowgd.ext4.TreeSnapshot;
 import io.lcowgd.graphdriver.Change;
+import io.lcowgd.io.FileTrees;
+import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.Xattrs;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -35,7 +37,7 @@ class LayerChangesTest {
 
   @BeforeEach
   void root() {
-    assumeTrue(Posix.isRoot(), "needs root for loop and overlay mounts");
+    assumeTrue(HostTools.isRoot(), "needs root for loop and overlay mounts");
   }
 
   /** graphtest addManyFiles: directory-(i/100)*100/file-i with 64 random bytes, mode 0755. */
@@ -52,7 +54,7 @@ class LayerChangesTest {
     byte[] b = new byte[64];
     new Random(seed).nextBytes(b);
     Files.write(p, b);
-    Posix.run("chmod", "0755", p.toString());
+    HostTools.check("chmod", "0755", p.toString());
   }
 
   @Test
@@ -113,10 +115,10 @@ class LayerChangesTest {
         Files.delete(r.resolve("etc/group"));
         Files.delete(r.resolve("usr/bin/sh"));
         Files.createSymbolicLink(r.resolve("usr/bin/sh"), Path.of("busybox"));
-        TarApplier.removeAll(r.resolve("var/lib"));
+        FileTrees.deleteTree(r.resolve("var/lib"));
         Files.createDirectory(r.resolve("var/lib"));
         Files.writeString(r.resolve("var/lib/new"), "n");
-        Posix.run("chmod", "0700", r.resolve("tmp").toString());
+        HostTools.check("chmod", "0700", r.resolve("tmp").toString());
       });
       List<String> got = new ArrayList<>();
       for (Change c : LayerChanges.changes(List.of(lab.view(upper)), List.of(lab.view(base)))) {
@@ -138,7 +140,7 @@ class LayerChangesTest {
       OverlayLab.Layer upper = lab.sandbox(List.of(base), r -> {
         addManyFiles(r, 50, 6);
         Files.delete(r.resolve("file-remove.txt"));
-        TarApplier.removeAll(r.resolve("var/lib"));
+        FileTrees.deleteTree(r.resolve("var/lib"));
         Files.writeString(r.resolve("hard"), "0123456789");
         Files.createLink(r.resolve("hard2"), r.resolve("hard"));
         Files.createSymbolicLink(r.resolve("sym"), Path.of("directory-0/file-1"));
@@ -158,8 +160,8 @@ class LayerChangesTest {
       assertEquals("1", names.get("hard2"));
       // Applying the diff onto the base must give what the overlay shows.
       Path applied = Files.createDirectory(tmp.resolve("applied"));
-      KernelImages.withMount(base.image(), true, mp -> Posix.run("cp", "-a", mp + "/.", applied.toString()));
-      TarApplier.removeAll(applied.resolve("lost+found"));
+      KernelImages.withMount(base.image(), true, mp -> HostTools.check("cp", "-a", mp + "/.", applied.toString()));
+      FileTrees.deleteTree(applied.resolve("lost+found"));
       TarApplier.apply(new ByteArrayInputStream(diff.toByteArray()), applied);
       Map<String, String> want = lab.withUnionReadOnly(List.of(upper, base), TreeSnapshot::ofMount);
       want.remove("lost+found");
@@ -182,7 +184,7 @@ class LayerChangesTest {
         Files.writeString(r.resolve("keep/deep/f"), "s1");
         Files.writeString(r.resolve("added-in-s1"), "s1");
         Files.writeString(r.resolve("added-then-deleted"), "tmp");
-        TarApplier.removeAll(r.resolve("gone"));
+        FileTrees.deleteTree(r.resolve("gone"));
         Files.createDirectories(r.resolve("gone/other"));
         Files.writeString(r.resolve("gone/other/g"), "s1");
         Files.createSymbolicLink(r.resolve("link"), Path.of("keep/deep/f"));
@@ -193,7 +195,7 @@ class LayerChangesTest {
         Files.writeString(r.resolve("directory-0/file-7"), "s2 rewrote");
         Files.writeString(r.resolve("hl"), "linked");
         Files.createLink(r.resolve("keep/hl-second"), r.resolve("hl"));
-        Posix.setXattr(r.resolve("hl"), "user.note", "squash".getBytes(StandardCharsets.UTF_8));
+        Xattrs.set(r.resolve("hl"), "user.note", "squash".getBytes(StandardCharsets.UTF_8));
       });
       List<LayerView> top = lab.views(List.of(s2, s1));
       List<LayerView> baseChain = lab.views(List.of(base));
@@ -209,8 +211,8 @@ class LayerChangesTest {
           "A /gone/other/g", "D /gone/sub", "A /hl", "C /keep", "C /keep/deep", "C /keep/deep/f", "A /keep/hl-second",
           "D /later-deleted", "A /link"), changes);
       Path applied = Files.createDirectory(tmp.resolve("applied"));
-      KernelImages.withMount(base.image(), true, mp -> Posix.run("cp", "-a", mp + "/.", applied.toString()));
-      TarApplier.removeAll(applied.resolve("lost+found"));
+      KernelImages.withMount(base.image(), true, mp -> HostTools.check("cp", "-a", mp + "/.", applied.toString()));
+      FileTrees.deleteTree(applied.resolve("lost+found"));
       TarApplier.apply(new ByteArrayInputStream(tar.toByteArray()), applied);
       Map<String, String> want = lab.withUnionReadOnly(List.of(s2, s1, base), TreeSnapshot::ofMount);
       want.remove("lost+found");

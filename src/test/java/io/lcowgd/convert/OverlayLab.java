@@ -3,7 +3,7 @@ package io.lcowgd.convert;
 import io.lcowgd.disk.FileRangeDisk;
 import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.ext4.KernelImages;
-import io.lcowgd.ext4.Posix;
+import io.lcowgd.testing.HostTools;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,7 +63,7 @@ final class OverlayLab implements Closeable {
       StringBuilder lowerdir = new StringBuilder();
       for (Layer l : lowers) {
         Path mp = Files.createTempDirectory(dir, "low");
-        Posix.run("mount", "-t", "ext4", "-o", "ro,loop", l.image().toString(), mp.toString());
+        HostTools.check("mount", "-t", "ext4", "-o", "ro,loop", l.image().toString(), mp.toString());
         mounts.add(mp);
         if (lowerdir.length() > 0) {
           lowerdir.append(':');
@@ -72,16 +72,16 @@ final class OverlayLab implements Closeable {
       }
       Path merged = Files.createTempDirectory(dir, "merged");
       String opts = "lowerdir=" + lowerdir + (upper == null ? "" : ",upperdir=" + upper + ",workdir=" + work);
-      Posix.run("mount", "-t", "overlay", "overlay", "-o", opts, merged.toString());
+      HostTools.check("mount", "-t", "overlay", "overlay", "-o", opts, merged.toString());
       try {
         body.populate(merged);
       } finally {
-        Posix.run("umount", merged.toString());
+        HostTools.check("umount", merged.toString());
         Files.delete(merged);
       }
     } finally {
       for (Path mp : mounts) {
-        Posix.run("umount", mp.toString());
+        HostTools.check("umount", mp.toString());
         Files.delete(mp);
       }
     }

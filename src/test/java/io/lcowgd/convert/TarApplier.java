@@ -1,14 +1,14 @@
 package io.lcowgd.convert;
 
-import io.lcowgd.ext4.Posix;
+import io.lcowgd.io.FileTrees;
+import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,22 +36,22 @@ final class TarApplier {
       if (base.equals(".wh..wh..opq")) {
         try (var s = Files.list(p.getParent())) {
           for (Path c : (Iterable<Path>) s::iterator) {
-            removeAll(c);
+            FileTrees.deleteTree(c);
           }
         }
         continue;
       }
       if (base.startsWith(".wh.")) {
-        removeAll(p.resolveSibling(base.substring(4)));
+        FileTrees.deleteTree(p.resolveSibling(base.substring(4)));
         continue;
       }
       if (e.isDirectory()) {
         if (Files.exists(p, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-          removeAll(p);
+          FileTrees.deleteTree(p);
         }
         Files.createDirectories(p);
       } else {
-        removeAll(p);
+        FileTrees.deleteTree(p);
         if (e.isSymbolicLink()) {
           Files.createSymbolicLink(p, Path.of(e.getLinkName()));
         } else if (e.isLink()) {
@@ -59,18 +59,18 @@ final class TarApplier {
           continue;
         } else if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
           int type = e.isCharacterDevice() ? 0020000 : e.isBlockDevice() ? 0060000 : 0010000;
-          Posix.mknod(p, type | (e.getMode() & 07777), e.getDevMajor(), e.getDevMinor());
+          DeviceNodes.mknod(p, type | (e.getMode() & 07777), e.getDevMajor(), e.getDevMinor());
         } else {
           Files.copy(tar, p);
         }
       }
-      Posix.run("chown", "-h", e.getLongUserId() + ":" + e.getLongGroupId(), p.toString());
+      HostTools.check("chown", "-h", e.getLongUserId() + ":" + e.getLongGroupId(), p.toString());
       if (!e.isSymbolicLink()) {
-        Posix.run("chmod", Integer.toOctalString(e.getMode() & 07777), p.toString());
+        HostTools.check("chmod", Integer.toOctalString(e.getMode() & 07777), p.toString());
       }
       for (Map.Entry<String, String> x : e.getExtraPaxHeaders().entrySet()) {
         if (x.getKey().startsWith("SCHILY.xattr.")) {
-          Posix.setXattr(p, x.getKey().substring(13), x.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+          Xattrs.set(p, x.getKey().substring(13), x.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
       }
       FileTime t = e.getLastModifiedTime();
@@ -84,24 +84,5 @@ final class TarApplier {
     for (Map.Entry<Path, FileTime> d : dirTimes.entrySet()) {
       Files.setLastModifiedTime(d.getKey(), d.getValue());
     }
-  }
-
-  static void removeAll(Path p) throws IOException {
-    if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    Files.walkFileTree(p, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult visitFile(Path f, BasicFileAttributes a) throws IOException {
-        Files.delete(f);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult postVisitDirectory(Path d, IOException ex) throws IOException {
-        Files.delete(d);
-        return FileVisitResult.CONTINUE;
-      }
-    });
   }
 }

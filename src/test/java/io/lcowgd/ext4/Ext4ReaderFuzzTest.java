@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.lcowgd.convert.Ext4ToTar;
 import io.lcowgd.convert.ExportMode;
 import io.lcowgd.disk.DiskReader;
+import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.Xattrs;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -91,7 +94,7 @@ class Ext4ReaderFuzzTest {
 
   @Test
   void mutatedImagesFailCleanlyOrSucceed() throws Exception {
-    assumeTrue(Posix.isRoot(), "needs root for loop mounts");
+    assumeTrue(HostTools.isRoot(), "needs root for loop mounts");
     List<byte[]> images = new ArrayList<>();
     images.add(image("csum.img", List.of()));
     images.add(image("nocsum.img", List.of("-O", "^metadata_csum,^64bit")));
@@ -170,10 +173,10 @@ class Ext4ReaderFuzzTest {
       }
       Files.createSymbolicLink(r.resolve("d/e/s"), Path.of("x".repeat(100)));
       Files.createSymbolicLink(r.resolve("short"), Path.of("d"));
-      Posix.setXattr(r.resolve("d"), "user.a", "1".repeat(300).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      Posix.setXattr(r.resolve("short"), "trusted.overlay.opaque", new byte[] {'y'});
+      Xattrs.set(r.resolve("d"), "user.a", "1".repeat(300).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      Xattrs.set(r.resolve("short"), "trusted.overlay.opaque", new byte[] {'y'});
       Files.createLink(r.resolve("d/e/hl"), r.resolve("d/file-with-a-long-name-7"));
-      Posix.mknod(r.resolve("wh"), Ext4Inode.S_IFCHR, 0, 0);
+      DeviceNodes.mknod(r.resolve("wh"), Ext4Inode.S_IFCHR, 0, 0);
     });
     return Files.readAllBytes(img);
   }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lcowgd.convert.Ext4ToTar;
 import io.lcowgd.convert.ExportMode;
 import io.lcowgd.disk.FileRangeDisk;
+import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
@@ -23,10 +25,10 @@ class Ext4ReaderHostileTest {
     Path img = tmp.resolve("h" + System.nanoTime() + ".img");
     Path src = Files.createDirectories(tmp.resolve("src" + System.nanoTime() + "/a/b"));
     Files.writeString(src.resolve("file"), "some content of the file\n".repeat(400));
-    Posix.run("mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-d", src.getParent().getParent().toString(),
+    HostTools.check("mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-d", src.getParent().getParent().toString(),
         img.toString(), "8M");
     for (String c : debugfsCommands) {
-      Posix.run("debugfs", "-w", "-R", c, img.toString());
+      HostTools.check("debugfs", "-w", "-R", c, img.toString());
     }
     return img;
   }
@@ -41,7 +43,7 @@ class Ext4ReaderHostileTest {
   }
 
   private static long blockOf(Path img, String path) throws IOException {
-    String out = Posix.run("debugfs", "-R", "blocks " + path, img.toString());
+    String out = HostTools.check("debugfs", "-R", "blocks " + path, img.toString());
     return Long.parseLong(out.lines().filter(l -> l.matches("[0-9 ]+")).findFirst().orElseThrow().trim()
         .split(" ")[0]);
   }
@@ -64,7 +66,7 @@ class Ext4ReaderHostileTest {
   void directoryBlocksSharedBetweenDirectoriesAreRejected() throws IOException {
     Path img = image();
     long aBlock = blockOf(img, "a");
-    Posix.run("debugfs", "-w", "-R", "sif a/b block[5] " + aBlock, img.toString());
+    HostTools.check("debugfs", "-w", "-R", "sif a/b block[5] " + aBlock, img.toString());
     String m = exportError(img);
     assertTrue(m.contains("directory block " + aBlock + " is shared by directory inodes"), m);
   }
@@ -119,7 +121,7 @@ class Ext4ReaderHostileTest {
         }
       }
       Files.writeString(r.resolve("x"), "x");
-      Posix.setXattr(r.resolve("x"), "user.big", new byte[2000]);
+      Xattrs.set(r.resolve("x"), "user.big", new byte[2000]);
     });
     long inodeOff;
     long extentBlock;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.disk.FileRangeDisk;
+import io.lcowgd.testing.HostTools;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,7 +35,7 @@ class Ext4ReaderKernelTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("layouts")
   void readerSeesWhatTheKernelSees(String label, List<String> mkfsOptions) throws IOException {
-    assumeTrue(Posix.isRoot(), "needs root for loop mounts");
+    assumeTrue(HostTools.isRoot(), "needs root for loop mounts");
     Path img = KernelImages.build(tmp.resolve("k.img"), 160, mkfsOptions, root -> KernelImages.rich(root, 42));
     Map<String, String> kernel = KernelImages.withMount(img, true, TreeSnapshot::ofMount);
     try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img))) {

@@ -1,5 +1,9 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.testing.DeviceNodes;
+import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.LoopMount;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +39,7 @@ public final class KernelImages {
     cmd.addAll(mkfsOptions);
     cmd.add(img.toString());
     cmd.add(sizeMiB + "M");
-    Posix.run(cmd.toArray(String[]::new));
+    HostTools.check(cmd.toArray(String[]::new));
     withMount(img, false, mp -> {
       pop.populate(mp);
       return null;
@@ -45,12 +49,17 @@ public final class KernelImages {
 
   /** Loop-mounts {@code img} (read-only or read-write) in a fresh directory, runs {@code body}, unmounts. */
   public static <T> T withMount(Path img, boolean readOnly, MountedBody<T> body) throws IOException {
+    if (readOnly) {
+      try (LoopMount m = LoopMount.ext4(img)) {
+        return body.run(m.root());
+      }
+    }
     Path mp = Files.createTempDirectory(img.getParent(), "mnt");
-    Posix.run("mount", "-t", "ext4", "-o", (readOnly ? "ro,noload," : "") + "loop", img.toString(), mp.toString());
+    HostTools.check("mount", "-t", "ext4", "-o", "loop", img.toString(), mp.toString());
     try {
       return body.run(mp);
     } finally {
-      Posix.run("umount", mp.toString());
+      HostTools.check("umount", mp.toString());
       Files.delete(mp);
     }
   }
@@ -83,9 +92,9 @@ public final class KernelImages {
       f.write("middle".getBytes(StandardCharsets.UTF_8));
       f.setLength(100L << 20);
     }
-    Posix.run("fallocate", "-l", "1M", r.resolve("falloc").toString());
+    HostTools.check("fallocate", "-l", "1M", r.resolve("falloc").toString());
     Files.writeString(r.resolve("falloc-keep"), "data before preallocation");
-    Posix.run("fallocate", "-n", "-o", "4096", "-l", "1M", r.resolve("falloc-keep").toString());
+    HostTools.check("fallocate", "-n", "-o", "4096", "-l", "1M", r.resolve("falloc-keep").toString());
     Files.writeString(r.resolve("hl1"), "hard linked content");
     Files.createLink(r.resolve("a/hl2"), r.resolve("hl1"));
     Files.createLink(r.resolve("a/b/hl3"), r.resolve("hl1"));
@@ -93,24 +102,24 @@ public final class KernelImages {
     Files.createSymbolicLink(r.resolve("s-long"), Path.of("a/" + "long-component/".repeat(14) + "end"));
     Files.createSymbolicLink(r.resolve("s-dangling"), Path.of("/nonexistent/target"));
     Path x = Files.writeString(r.resolve("xattrs"), "with xattrs");
-    Posix.setXattr(x, "user.small", "v".getBytes(StandardCharsets.UTF_8));
+    Xattrs.set(x, "user.small", "v".getBytes(StandardCharsets.UTF_8));
     byte[] bigv = new byte[900];
     rnd.nextBytes(bigv);
-    Posix.setXattr(x, "user.big", bigv);
-    Posix.setXattr(x, "security.capability", new byte[] {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    Xattrs.set(x, "user.big", bigv);
+    Xattrs.set(x, "security.capability", new byte[] {1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0});
     Path opq = Files.createDirectories(r.resolve("opaque/inner"));
-    Posix.setXattr(opq.getParent(), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
-    Posix.mknod(r.resolve("opaque/gone"), Ext4Inode.S_IFCHR | 0, 0, 0);
-    Posix.mknod(r.resolve("null"), Ext4Inode.S_IFCHR | 0666, 1, 3);
-    Posix.mknod(r.resolve("loop9"), Ext4Inode.S_IFBLK | 0660, 7, 300);
-    Posix.mknod(r.resolve("fifo"), Ext4Inode.S_IFIFO | 0644, 0, 0);
+    Xattrs.set(opq.getParent(), "trusted.overlay.opaque", "y".getBytes(StandardCharsets.UTF_8));
+    DeviceNodes.mknod(r.resolve("opaque/gone"), Ext4Inode.S_IFCHR | 0, 0, 0);
+    DeviceNodes.mknod(r.resolve("null"), Ext4Inode.S_IFCHR | 0666, 1, 3);
+    DeviceNodes.mknod(r.resolve("loop9"), Ext4Inode.S_IFBLK | 0660, 7, 300);
+    DeviceNodes.mknod(r.resolve("fifo"), Ext4Inode.S_IFIFO | 0644, 0, 0);
     Path own = Files.writeString(r.resolve("owned"), "owned");
-    Posix.run("chown", "100000:1234", own.toString());
+    HostTools.check("chown", "100000:1234", own.toString());
     Path suid = Files.writeString(r.resolve("suid"), "#!/bin/sh\n");
-    Posix.run("chmod", "4755", suid.toString());
+    HostTools.check("chmod", "4755", suid.toString());
     Path sticky = Files.createDirectory(r.resolve("sticky"));
-    Posix.run("chmod", "1777", sticky.toString());
+    HostTools.check("chmod", "1777", sticky.toString());
     Files.setPosixFilePermissions(Files.writeString(r.resolve("private"), "p"),
         PosixFilePermissions.fromString("rw-------"));
     Files.setLastModifiedTime(r.resolve("a/b/c/f1"), FileTime.from(Instant.parse("2040-05-06T07:08:09.123456789Z")));

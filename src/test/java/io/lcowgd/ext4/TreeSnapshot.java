@@ -1,5 +1,7 @@
 package io.lcowgd.ext4;
 
+import io.lcowgd.testing.TreeCompare;
+import io.lcowgd.testing.Xattrs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -35,8 +37,8 @@ public final class TreeSnapshot {
         Map<String, Object> a = Files.readAttributes(p, "unix:*", LinkOption.NOFOLLOW_LINKS);
         int mode = (Integer) a.get("mode");
         long rdev = (Long) a.get("rdev");
-        int major = (int) (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL));
-        int minor = (int) ((rdev & 0xff) | ((rdev >> 12) & ~0xffL));
+        int major = (int) TreeCompare.major(rdev);
+        int minor = (int) TreeCompare.minor(rdev);
         String extra = "";
         int type = mode & Ext4Inode.S_IFMT;
         if (type == Ext4Inode.S_IFREG) {
@@ -49,8 +51,8 @@ public final class TreeSnapshot {
           extra = major + ":" + minor;
         }
         StringBuilder x = new StringBuilder();
-        for (String n : new java.util.TreeSet<>(Posix.listXattrs(p))) {
-          x.append(' ').append(n).append('=').append(HexFormat.of().formatHex(Posix.getXattr(p, n)));
+        for (Map.Entry<String, byte[]> xa : Xattrs.read(p).entrySet()) {
+          x.append(' ').append(xa.getKey()).append('=').append(HexFormat.of().formatHex(xa.getValue()));
         }
         String rel = root.relativize(p).toString();
         out.put(rel, line(mode, ((Number) a.get("uid")).longValue(), ((Number) a.get("gid")).longValue(),

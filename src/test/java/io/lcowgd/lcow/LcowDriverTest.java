@@ -12,6 +12,7 @@ import io.lcowgd.graphdriver.GraphDriverContract;
 import io.lcowgd.graphdriver.GraphDriverException;
 import io.lcowgd.graphdriver.StatusLine;
 import io.lcowgd.svm.host.HostBackend;
+import io.lcowgd.testing.E2fsck;
 import io.lcowgd.testing.HostTools;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.IOException;
@@ -70,9 +71,9 @@ class LcowDriverTest extends GraphDriverContract {
       for (Path p : s.toList()) {
         String n = p.getFileName().toString();
         if (n.equals("layer.vhd")) {
-          HostTools.e2fsck(p, 0);
+          E2fsck.assertClean(p, 0);
         } else if (n.endsWith(".vhdx")) {
-          HostTools.e2fsck(p, Vhdx.payloadRange(p).offset());
+          E2fsck.assertClean(p, Vhdx.payloadRange(p).offset());
         }
         images++;
       }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lcowgd.testing.E2fsck;
 import io.lcowgd.testing.HostTools;
 import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
@@ -68,8 +69,7 @@ class SandboxFactoryTest {
       }
     }
     try (LoopDevice ro = LoopDevice.attach(sb, range.offset(), range.length(), true)) {
-      HostTools.Result fsck = HostTools.run(List.of("e2fsck", "-fn", ro.device));
-      assertEquals(0, fsck.exit(), fsck.out() + fsck.err());
+      E2fsck.assertClean(Path.of(ro.device));
       String ls = HostTools.check("debugfs", "-R", "ls -l /upper/etc", ro.device);
       assertTrue(ls.contains("hello.txt"), ls);
     }
@@ -135,8 +135,7 @@ class SandboxFactoryTest {
     assertEquals(-1, Files.mismatch(loopCopy, ours), "VhdxReader output differs from the loop device");
     String cat = HostTools.check("debugfs", "-R", "cat /hello.txt", ours.toString());
     assertTrue(cat.contains("through three readers"), cat);
-    HostTools.Result fsck = HostTools.run(List.of("e2fsck", "-fn", ours.toString()));
-    assertEquals(0, fsck.exit(), fsck.out() + fsck.err());
+    E2fsck.assertClean(ours);
   }
 
   @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /** The e2fsck oracle: every ext4 image a test produces must pass {@code e2fsck -fn} with exit status 0. */
 public final class E2fsck {
@@ -16,42 +15,37 @@ public final class E2fsck {
   public record Result(int exitCode, String output) {}
 
   /** Runs {@code e2fsck -fn} on the ext4 image (or fixed VHD) at {@code image}. */
-  public static Result run(Path image) throws IOException, InterruptedException {
-    return Procs.run(List.of("e2fsck", "-fn", image.toString()), 600);
+  public static Result run(Path image) throws IOException {
+    return run(image, 0);
+  }
+
+  /**
+   * Runs {@code e2fsck -fn} on the ext4 filesystem starting at byte {@code offset} of {@code image} (e2fsprogs'
+   * {@code image?offset=N} syntax, e.g. the payload of a VHDX).
+   */
+  public static Result run(Path image, long offset) throws IOException {
+    HostTools.Result r = HostTools.run(List.of("e2fsck", "-fn", device(image, offset)), 600);
+    return new Result(r.exit(), r.out() + r.err());
   }
 
   /**
    * Asserts that the ext4 filesystem in {@code image} is clean (exit status 0). A fixed VHD can be passed as is:
    * the superblock gives the filesystem size, so e2fsck ignores the padding and the 512-byte footer after it.
    */
-  public static void assertClean(Path image) throws IOException, InterruptedException {
-    Result r = run(image);
+  public static void assertClean(Path image) throws IOException {
+    assertClean(image, 0);
+  }
+
+  /** Asserts that the ext4 filesystem at byte {@code offset} of {@code image} is clean (exit status 0). */
+  public static void assertClean(Path image, long offset) throws IOException {
+    Result r = run(image, offset);
     if (r.exitCode() != 0) {
-      fail("e2fsck -fn " + image + " exited " + r.exitCode() + ":\n" + r.output());
+      fail("e2fsck -fn " + device(image, offset) + " exited " + r.exitCode() + ":\n" + r.output());
     }
     assertEquals(0, r.exitCode());
   }
 
-  /** Small process helper shared by the testing utilities. */
-  static final class Procs {
-    private Procs() {}
-
-    static Result run(List<String> cmd, int timeoutSeconds) throws IOException, InterruptedException {
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      byte[] out = p.getInputStream().readAllBytes();
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException("timed out: " + cmd);
-      }
-      return new Result(p.exitValue(), new String(out));
-    }
-
-    static String check(List<String> cmd) throws IOException, InterruptedException {
-      Result r = run(cmd, 600);
-      if (r.exitCode() != 0) {
-        throw new IOException(String.join(" ", cmd) + " exited " + r.exitCode() + ": " + r.output().strip());
-      }
-      return r.output();
-    }
+  private static String device(Path image, long offset) {
+    return offset == 0 ? image.toString() : image + "?offset=" + offset;
   }
 }

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** Runs host tools (mke2fs, e2fsck, debugfs, losetup) for tests; both output streams drained concurrently. */
+/**
+ * Runs host tools (mke2fs, debugfs, losetup, ...) for tests; both output streams drained concurrently. The e2fsck
+ * oracle is {@link E2fsck}.
+ */
 public final class HostTools {
   private HostTools() {}
 
@@ -26,13 +29,19 @@ public final class HostTools {
     }
   }
 
+  /** Runs {@code cmd} with standard input from /dev/null, killing it after two minutes. */
   public static Result run(List<String> cmd) throws IOException {
+    return run(cmd, 120);
+  }
+
+  /** Runs {@code cmd} with standard input from /dev/null, killing it after {@code timeoutSeconds}. */
+  public static Result run(List<String> cmd, int timeoutSeconds) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
         .start();
     CompletableFuture<String> out = drain(p.getInputStream());
     CompletableFuture<String> err = drain(p.getErrorStream());
     try {
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("timed out: " + cmd);
       }
@@ -46,7 +55,12 @@ public final class HostTools {
 
   /** Runs {@code cmd} and fails unless it exits 0. */
   public static String check(String... cmd) throws IOException {
-    Result r = run(List.of(cmd));
+    return check(List.of(cmd), 120);
+  }
+
+  /** Runs {@code cmd} and fails unless it exits 0 within {@code timeoutSeconds}; returns its standard output. */
+  public static String check(List<String> cmd, int timeoutSeconds) throws IOException {
+    Result r = run(cmd, timeoutSeconds);
     if (r.exit() != 0) {
       throw new IOException(String.join(" ", cmd) + " exited " + r.exit() + ": " + r.err() + r.out());
     }
@@ -83,18 +97,6 @@ public final class HostTools {
     Result r = run(cmd);
     if (r.exit() != 0) {
       throw new IOException("mke2fs " + image + ": " + r.err());
-    }
-  }
-
-  /**
-   * Runs {@code e2fsck -fn} on the ext4 filesystem starting at byte {@code offset} of {@code image} (e2fsprogs'
-   * {@code image?offset=N} syntax) and fails unless it is clean.
-   */
-  public static void e2fsck(Path image, long offset) throws IOException {
-    String dev = offset == 0 ? image.toString() : image + "?offset=" + offset;
-    Result r = run(List.of("e2fsck", "-fn", dev));
-    if (r.exit() != 0) {
-      throw new AssertionError("e2fsck -fn " + dev + " exited " + r.exit() + ":\n" + r.out() + r.err());
     }
   }
 

@@ -75,7 +75,7 @@ public final class LayerChecks {
         TreeCompare.assertSameTree(ref, m.root(), opt);
       }
     } finally {
-      E2fsck.Procs.run(java.util.List.of("rm", "-rf", ref.toString()), 600);
+      HostTools.run(java.util.List.of("rm", "-rf", ref.toString()), 600);
     }
   }
 }

@@ -20,19 +20,19 @@ public final class LoopMount implements AutoCloseable {
   }
 
   /** Mounts the whole file {@code image} read-only. */
-  public static LoopMount ext4(Path image) throws IOException, InterruptedException {
+  public static LoopMount ext4(Path image) throws IOException {
     return ext4(image, Files.size(image));
   }
 
   /** Mounts the first {@code sizeLimit} bytes of {@code image} read-only (use size - 512 for a fixed VHD). */
-  public static LoopMount ext4(Path image, long sizeLimit) throws IOException, InterruptedException {
-    String dev = E2fsck.Procs.check(List.of("losetup", "--find", "--show", "--read-only",
-        "--sizelimit", Long.toString(sizeLimit), image.toString())).strip();
+  public static LoopMount ext4(Path image, long sizeLimit) throws IOException {
+    String dev = HostTools.check("losetup", "--find", "--show", "--read-only",
+        "--sizelimit", Long.toString(sizeLimit), image.toString()).strip();
     Path mp = Files.createTempDirectory("lcow-mnt-");
     try {
-      E2fsck.Procs.check(List.of("mount", "-t", "ext4", "-o", "ro,noload", dev, mp.toString()));
+      HostTools.check("mount", "-t", "ext4", "-o", "ro,noload", dev, mp.toString());
     } catch (IOException e) {
-      E2fsck.Procs.run(List.of("losetup", "-d", dev), 60);
+      HostTools.run(List.of("losetup", "-d", dev), 60);
       Files.deleteIfExists(mp);
       throw e;
     }
@@ -50,20 +50,15 @@ public final class LoopMount implements AutoCloseable {
       return;
     }
     closed = true;
-    try {
-      E2fsck.Procs.check(List.of("umount", mountPoint.toString()));
-      // The kernel may already have released the device (autoclear); only detach it if it is still ours.
-      Path backing = Path.of("/sys/block", Path.of(device).getFileName().toString(), "loop", "backing_file");
-      if (Files.exists(backing)) {
-        E2fsck.Result r = E2fsck.Procs.run(List.of("losetup", "-d", device), 60);
-        if (r.exitCode() != 0 && Files.exists(backing)) {
-          throw new IOException("losetup -d " + device + " failed: " + r.output().strip());
-        }
+    HostTools.check("umount", mountPoint.toString());
+    // The kernel may already have released the device (autoclear); only detach it if it is still ours.
+    Path backing = Path.of("/sys/block", Path.of(device).getFileName().toString(), "loop", "backing_file");
+    if (Files.exists(backing)) {
+      HostTools.Result r = HostTools.run(List.of("losetup", "-d", device), 60);
+      if (r.exit() != 0 && Files.exists(backing)) {
+        throw new IOException("losetup -d " + device + " failed: " + (r.err() + r.out()).strip());
       }
-      Files.deleteIfExists(mountPoint);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while unmounting " + mountPoint, e);
     }
+    Files.deleteIfExists(mountPoint);
   }
 }

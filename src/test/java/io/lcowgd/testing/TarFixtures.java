@@ -214,8 +214,8 @@ public final class TarFixtures {
   /** Extracts {@code tar} into {@code dest} with GNU tar as root, keeping owners, modes and all xattrs. */
   public static void extractWithGnuTar(Path tar, Path dest) throws IOException, InterruptedException {
     Files.createDirectories(dest);
-    E2fsck.Procs.check(List.of("tar", "-x", "--xattrs", "--xattrs-include=*", "--same-owner", "--numeric-owner",
-        "--same-permissions", "-f", tar.toString(), "-C", dest.toString()));
+    HostTools.check(List.of("tar", "-x", "--xattrs", "--xattrs-include=*", "--same-owner", "--numeric-owner",
+        "--same-permissions", "-f", tar.toString(), "-C", dest.toString()), 600);
   }
 
   /** Archives the contents of {@code dir} with GNU tar in POSIX format with xattrs (like a layer tar). */
@@ -225,7 +225,7 @@ public final class TarFixtures {
         "--numeric-owner", "-f", tar.toString(), "-C", dir.toString()));
     cmd.addAll(List.of(extra));
     cmd.add(".");
-    E2fsck.Procs.check(cmd);
+    HostTools.check(cmd, 600);
     return tar;
   }
 }

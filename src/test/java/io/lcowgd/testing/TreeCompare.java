@@ -124,11 +124,13 @@ public final class TreeCompare {
     return sb.toString();
   }
 
-  static long major(long dev) {
+  /** The major number of a Linux {@code dev_t} (glibc's {@code gnu_dev_major}). */
+  public static long major(long dev) {
     return ((dev >>> 32) & 0xFFFFF000L) | ((dev >>> 8) & 0xFFF);
   }
 
-  static long minor(long dev) {
+  /** The minor number of a Linux {@code dev_t} (glibc's {@code gnu_dev_minor}). */
+  public static long minor(long dev) {
     return ((dev >>> 12) & 0xFFFFFF00L) | (dev & 0xFF);
   }
 

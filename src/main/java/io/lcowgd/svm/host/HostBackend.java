@@ -1,5 +1,6 @@
 package io.lcowgd.svm.host;
 
+import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.Vm;
 import io.lcowgd.svm.VmBackend;
 import java.io.IOException;

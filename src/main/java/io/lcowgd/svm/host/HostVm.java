@@ -1,5 +1,7 @@
 package io.lcowgd.svm.host;
 
+import io.lcowgd.io.Failures;
+import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
@@ -74,11 +76,7 @@ final class HostVm implements Vm {
         Sys.mount(loop.path(), mp.toString(), "ext4", 0, readWriteMountData.isEmpty() ? null : readWriteMountData);
       }
     } catch (IOException e) {
-      try {
-        loop.close();
-      } catch (IOException c) {
-        e.addSuppressed(c);
-      }
+      Failures.undo(e, loop::close);
       deleteDir(mp);
       throw new IOException("attach " + hostPath + " in service VM " + id + ": " + e.getMessage(), e);
     }
@@ -107,11 +105,7 @@ final class HostVm implements Vm {
     try {
       loop.close();
     } catch (IOException e) {
-      if (failure == null) {
-        failure = e;
-      } else {
-        failure.addSuppressed(e);
-      }
+      failure = Failures.add(failure, e);
     }
     deleteDir(Path.of(guestPath));
     if (failure != null) {
@@ -222,7 +216,7 @@ final class HostVm implements Vm {
       try {
         unmountUnion(u);
       } catch (IOException e) {
-        failure = collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     List<String> guests = new ArrayList<>(attached.keySet());
@@ -231,7 +225,7 @@ final class HostVm implements Vm {
       try {
         detach(guests.get(i));
       } catch (IOException e) {
-        failure = collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     deleteDir(dir);
@@ -268,14 +262,6 @@ final class HostVm implements Vm {
       Files.createDirectory(p, DIR_0755);
       Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
-  }
-
-  private static IOException collect(IOException first, IOException next) {
-    if (first == null) {
-      return next;
-    }
-    first.addSuppressed(next);
-    return first;
   }
 
   /** Unmounts {@code path}, retrying briefly on EBUSY, then detaching lazily as the last resort. */

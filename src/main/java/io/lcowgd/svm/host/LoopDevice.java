@@ -3,6 +3,7 @@ package io.lcowgd.svm.host;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.NativeLong;
+import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import java.io.IOException;

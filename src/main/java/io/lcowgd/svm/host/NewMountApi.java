@@ -1,6 +1,7 @@
 package io.lcowgd.svm.host;
 
 import com.sun.jna.LastErrorException;
+import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.UnionSpec;
 import java.io.IOException;
 

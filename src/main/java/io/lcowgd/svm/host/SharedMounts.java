@@ -1,5 +1,7 @@
 package io.lcowgd.svm.host;
 
+import io.lcowgd.io.Failures;
+import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import java.io.IOException;
@@ -88,11 +90,7 @@ final class SharedMounts {
       try {
         Sys.mount(loop.path(), mp.toString(), "ext4", LibC.MS_RDONLY, "noload");
       } catch (IOException ex) {
-        try {
-          loop.close();
-        } catch (IOException c) {
-          ex.addSuppressed(c);
-        }
+        Failures.undo(ex, loop::close);
         Files.deleteIfExists(mp);
         throw new IOException("mount " + key.hostPath() + " read-only: " + ex.getMessage(), ex);
       }
@@ -164,11 +162,7 @@ final class SharedMounts {
         e.loop.close();
         Files.deleteIfExists(e.mountPoint);
       } catch (IOException ex) {
-        if (failure == null) {
-          failure = ex;
-        } else {
-          failure.addSuppressed(ex);
-        }
+        failure = Failures.add(failure, ex);
       }
     }
     if (failure != null) {

@@ -2,6 +2,7 @@ package io.lcowgd.svm.host;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.NativeLong;
+import io.lcowgd.posix.LibC;
 import java.io.IOException;
 
 /** Thin wrappers over {@link LibC} that turn errno into {@link IOException}s naming the call and its arguments. */
@@ -31,7 +32,7 @@ final class Sys {
 
   static int open(String path, int flags) throws ErrnoException {
     try {
-      return LibC.INSTANCE.open(path, flags | LibC.O_CLOEXEC);
+      return LibC.INSTANCE.open(path, flags | LibC.O_CLOEXEC, 0);
     } catch (LastErrorException e) {
       throw error("open " + path, e);
     }

@@ -412,7 +412,7 @@ public final class UmlVm implements Vm {
       }
     }
     try {
-      deleteTree(runDir);
+      io.lcowgd.io.FileTrees.deleteTree(runDir);
     } catch (IOException e) {
       if (failure == null) {
         failure = e;

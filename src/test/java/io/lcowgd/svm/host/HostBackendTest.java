@@ -12,6 +12,7 @@ import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.testing.E2fsck;
 import io.lcowgd.testing.HostTools;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -113,7 +114,7 @@ class HostBackendTest {
     assertFalse(Files.exists(target), "union mount point removed");
     NewMountApi.disableForTests(false);
     for (int i = 0; i < n; i += 13) {
-      HostTools.e2fsck(images.get(i), 0);
+      E2fsck.assertClean(images.get(i), 0);
     }
   }
 
@@ -143,8 +144,8 @@ class HostBackendTest {
     String ls = HostTools.check("debugfs", "-R", "ls -l /upper/etc", sandbox.toString());
     assertTrue(ls.contains("new"), ls);
     assertTrue(ls.contains("gone"), "whiteout for the deleted file: " + ls);
-    HostTools.e2fsck(sandbox, 0);
-    HostTools.e2fsck(base, 0);
+    E2fsck.assertClean(sandbox, 0);
+    E2fsck.assertClean(base, 0);
   }
 
   @Test
