@@ -29,6 +29,13 @@ final class GuestChanges {
    */
   static final int BATCH = 8;
   private static final AtomicLong COMPLETED = new AtomicLong();
+  private static final Object[] STRIPES = new Object[16];
+
+  static {
+    for (int i = 0; i < STRIPES.length; i++) {
+      STRIPES[i] = new Object();
+    }
+  }
 
   private GuestChanges() {}
 
@@ -72,15 +79,7 @@ final class GuestChanges {
     VmLease lease = c.guests().acquire(id);
     ListingChanges.Result r;
     try {
-      try (VmLease.Attachment top = lease.attach(l.image(), ImagePayload.of(l), AccessMode.READ_ONLY)) {
-        UmlVm vm = (UmlVm) lease.vm();
-        List<GuestListing> listings = new ArrayList<>(list(vm, "tree " + q(top.guestPath()), 1, "sandbox " + id));
-        for (int from = 0; from < chain.size(); from += BATCH) {
-          List<Layer> batch = chain.subList(from, Math.min(chain.size(), from + BATCH));
-          listings.addAll(probe(lease, vm, top.guestPath(), batch));
-        }
-        r = ListingChanges.compute(listings);
-      }
+      r = computeLocked(lease, l, chain, id);
     } catch (IOException | RuntimeException e) {
       IOException failure = new IOException(op + " " + id + " in service VM " + lease.vmId() + ": " + e.getMessage(), e);
       try {
@@ -93,6 +92,25 @@ final class GuestChanges {
     lease.close();
     COMPLETED.incrementAndGet();
     return r;
+  }
+
+  /**
+   * One guest Changes at a time per VM: with a shared (global) VM, concurrent callers (docker ps -s asks DiffSize of
+   * every container at once) would otherwise hold a batch of disks each and could exhaust the VM's 15 disk slots.
+   */
+  private static ListingChanges.Result computeLocked(VmLease lease, Layer l, List<Layer> chain, String id)
+      throws IOException {
+    synchronized (STRIPES[Math.floorMod(lease.vmId().hashCode(), STRIPES.length)]) {
+      try (VmLease.Attachment top = lease.attach(l.image(), ImagePayload.of(l), AccessMode.READ_ONLY)) {
+        UmlVm vm = (UmlVm) lease.vm();
+        List<GuestListing> listings = new ArrayList<>(list(vm, "tree " + q(top.guestPath()), 1, "sandbox " + id));
+        for (int from = 0; from < chain.size(); from += BATCH) {
+          List<Layer> batch = chain.subList(from, Math.min(chain.size(), from + BATCH));
+          listings.addAll(probe(lease, vm, top.guestPath(), batch));
+        }
+        return ListingChanges.compute(listings);
+      }
+    }
   }
 
   /** Attaches {@code batch} read-only, lists it against the sandbox's tree, detaches it again. */

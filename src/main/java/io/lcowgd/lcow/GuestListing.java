@@ -215,7 +215,11 @@ final class GuestListing {
     }
 
     private void entry() throws IOException {
-      String path = relative(raw(record.get(1)));
+      String rawName = ascii(record.get(1));
+      if (!rawName.equals(".") && !rawName.startsWith("./")) {
+        throw bad("entry name '" + abbrev(display(rawName)) + "' is neither '.' nor './...'");
+      }
+      String path = relative(rawName);
       try {
         int mode = (int) Long.parseLong(match(HEX, 2, "mode"), 16);
         if (Arrays.stream(TYPES).noneMatch(t -> t == (mode & S_IFMT))) {
@@ -350,10 +354,7 @@ final class GuestListing {
     return nano == 0 ? Instant.ofEpochSecond(-sec) : Instant.ofEpochSecond(-sec - 1, 1_000_000_000L - nano);
   }
 
-  private static String raw(byte[] b) {
-    return new String(b, StandardCharsets.ISO_8859_1);
-  }
-
+  /** Bytes as one char per byte. */
   private static String ascii(byte[] b) {
     return new String(b, StandardCharsets.ISO_8859_1);
   }

@@ -140,6 +140,45 @@ class GuestChangesTest {
     assertSame("c", "");
   }
 
+  @org.junit.jupiter.api.Test
+  void concurrentCallsOnTheGlobalGuestWithDistinctChainsAllSucceed() throws Exception {
+    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
+        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=true")));
+    driver.init(tmp.resolve("home").toString(), null, null, null);
+    List<String> ids = List.of("p", "q", "r");
+    for (String id : ids) { // three chains of 7 layers: 3 x (7 + 1) disks at once would not fit 15 slots
+      String prev = "";
+      for (int i = 1; i <= 7; i++) {
+        Path d = Files.createDirectories(tmp.resolve("src-" + id + i));
+        Files.writeString(d.resolve(id + i), id + i);
+        driver.create(id + "L" + i, prev, "", null);
+        driver.applyDiff(id + "L" + i, prev, new ByteArrayInputStream(tar(d, id + i)));
+        prev = id + "L" + i;
+      }
+      driver.createReadWrite(id, prev, "", null);
+      Path m = Path.of(driver.get(id, ""));
+      Files.delete(m.resolve(id + 3));
+      Files.writeString(m.resolve("new-" + id), id);
+      driver.put(id);
+    }
+    long before = GuestChanges.completed();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(ids.size());
+    try {
+      List<java.util.concurrent.Future<List<Change>>> results = new ArrayList<>();
+      for (String id : ids) {
+        results.add(pool.submit(() -> driver.changes(id, "")));
+      }
+      for (int i = 0; i < ids.size(); i++) {
+        String id = ids.get(i);
+        assertEquals(List.of("A /new-" + id, "D /" + id + 3), kinds(results.get(i).get()), id);
+        assertEquals(LayerDiffs.changes(driver.current(), id, null), results.get(i).get(), id);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(before + ids.size(), GuestChanges.completed());
+  }
+
   /** Builds image layers L{from}..L{to} on {@code parent} ("" for none; L1 is the base tree); returns the top id. */
   private String buildImageChain(int from, int to, String parent) throws IOException {
     String prev = parent;
