@@ -286,6 +286,8 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
       out.add(new StatusLine("Guest VMs", c.guests().backendName() + ", " + c.guests().stats().vms()
           + " running, " + GuestDiff.completed()
           + " sandbox Diffs done in guests (Get/ApplyDiff/Changes/DiffSize and other Diffs on the host)"));
+      out.add(new StatusLine("Guest Changes", GuestChanges.completed()
+          + " sandbox Changes/DiffSize against their own parent done in guests (others on the host)"));
     }
     out.add(new StatusLine("Sandbox size", c.config().sandboxSizeGb() + " GB"));
     out.add(new StatusLine("Timeout", c.config().timeout().toSeconds() + " s"));
@@ -364,7 +366,12 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   @Override
   public List<Change> changes(String id, String parent) throws IOException {
-    return LayerDiffs.changes(current(), id, emptyToNull(parent));
+    Context c = current();
+    String p = emptyToNull(parent);
+    if (GuestChanges.applies(c, id, p)) {
+      return GuestChanges.changes(c, id); // lcow.svm=uml: a sandbox's own Changes runs in a guest
+    }
+    return LayerDiffs.changes(c, id, p);
   }
 
   @Override
@@ -374,7 +381,12 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   @Override
   public long diffSize(String id, String parent) throws IOException {
-    return LayerDiffs.diffSize(current(), id, emptyToNull(parent));
+    Context c = current();
+    String p = emptyToNull(parent);
+    if (GuestChanges.applies(c, id, p)) {
+      return GuestChanges.diffSize(c, id); // lcow.svm=uml: a sandbox's own DiffSize runs in a guest
+    }
+    return LayerDiffs.diffSize(c, id, p);
   }
 
   @Override

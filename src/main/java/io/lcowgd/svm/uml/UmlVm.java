@@ -330,25 +330,49 @@ public final class UmlVm implements Vm {
     List<String> cmd = new ArrayList<>(List.of("uml_mconsole", mconsole.toString()));
     cmd.addAll(List.of(args));
     // uml_mconsole first looks for the name under ~/.uml and prints warnings; the reply is its last line.
-    String out = exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id).strip();
+    String out;
+    try {
+      out = exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id, process).strip();
+    } catch (GuestGone e) {
+      throw new IOException("service VM " + id + " is not running: " + deathNote(process, runDir.resolve("console.log")), e);
+    }
     int nl = out.lastIndexOf('\n');
     return nl < 0 ? out : out.substring(nl + 1);
   }
 
   private static String exec(List<String> cmd, String what) throws IOException {
+    return exec(cmd, what, null);
+  }
+
+  /** The guest died while a host helper talked to it (uml_mconsole waits forever for a dead guest's reply). */
+  private static final class GuestGone extends IOException {
+    GuestGone(String message) {
+      super(message);
+    }
+  }
+
+  /** Runs a short host command; gives up at once when {@code guest} (if not null) exits meanwhile. */
+  private static String exec(List<String> cmd, String what, Process guest) throws IOException {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
         new File("/dev/null"))).start();
-    byte[] out = p.getInputStream().readAllBytes();
     try {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(what + ": " + cmd.get(0) + " did not finish in 30 s");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
+        if (guest != null && !guest.isAlive()) {
+          p.destroyForcibly();
+          throw new GuestGone(what + ": the UML process exited");
+        }
+        if (System.nanoTime() > deadline) {
+          p.destroyForcibly();
+          throw new IOException(what + ": " + cmd.get(0) + " did not finish in 30 s");
+        }
       }
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
       throw new IOException(what + ": interrupted", e);
     }
+    byte[] out = p.getInputStream().readAllBytes(); // short output, already in the pipe
     String text = new String(out, StandardCharsets.UTF_8);
     if (p.exitValue() != 0) {
       throw new IOException(what + ": " + String.join(" ", cmd) + " failed with status " + p.exitValue() + ": " + text.strip());
