@@ -285,7 +285,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     if (c.guests() != null) {
       out.add(new StatusLine("Guest VMs", c.guests().backendName() + ", " + c.guests().stats().vms()
           + " running, " + GuestDiff.completed()
-          + " sandbox Diffs done in guests (Get/ApplyDiff/Changes/DiffSize and other Diffs on the host)"));
+          + " sandbox Diffs done in guests (Get/Put, ApplyDiff and image-layer Diffs on the host)"));
       out.add(new StatusLine("Guest Changes", GuestChanges.completed()
           + " sandbox Changes/DiffSize against their own parent done in guests (others on the host)"));
     }

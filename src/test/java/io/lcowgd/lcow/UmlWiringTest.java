@@ -33,7 +33,7 @@ class UmlWiringTest {
       List<StatusLine> st = d.status();
       assertTrue(st.contains(new StatusLine("Backend", "host")), st.toString());
       assertTrue(st.stream().anyMatch(l -> l.key().equals("Guest VMs") && l.value().matches("uml, 0 running, \\d+ "
-          + "sandbox Diffs done in guests \\(Get/ApplyDiff/Changes/DiffSize and other Diffs on the host\\)")),
+          + "sandbox Diffs done in guests \\(Get/Put, ApplyDiff and image-layer Diffs on the host\\)")),
           st.toString());
     }
   }
