@@ -17,7 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mkdir -p "${1:-$here/bench-out/uml}" && cd "${1:-$here/bench-out/uml}" && pwd)"
 boots="${BOOTS:-5}"; n="${N:-8}"; mem="${MEM:-128}"
 # Keep in step with UmlVm.FAST_BOOT.
-fast="${FAST_BOOT:-initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init pty.legacy_count=0}"
+fast="${FAST_BOOT:-initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init pty.legacy_count=0 lpj=9773056}"
 guest_uid="${GUEST_UID:-1879113727}"
 if [[ "$guest_uid" != 0 ]]; then
   jail=(unshare --mount --propagation private -- setpriv --reuid="$guest_uid" --regid="$guest_uid" --clear-groups
