@@ -87,7 +87,9 @@ while True:
   wait "$reader"
   set -- $r; head -c "$4" <&"$co" >&2
 }
-uml_stop() { local p; p=$(cat "$run/$1/pid"); kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; wait "$p" 2>/dev/null || true
+uml_stop() { local p; p=$(cat "$run/$1/pid")
+  kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || echo "bench-uml: guest $1 (pid $p) had already exited" >&2
+  wait "$p" 2>/dev/null || true
   local ci co dout; read -r ci co dout < <(fds "$1"); exec {ci}>&- {co}>&- {dout}>&-; }
 
 if [[ "${ONLY3:-0}" != 1 ]]; then
@@ -107,6 +109,8 @@ if [[ ! -f "$work/sandbox.img" ]]; then
   mke2fs -q -t ext4 -F -d "$src" "$work/sandbox.img" 160M
   qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$work/sandbox.img" "$work/sandbox.vhd"
 fi
+# The jailed guest opens the image as GUEST_UID (UmlVm grants an ACL entry; the bench owns its scratch image).
+[[ "$guest_uid" == 0 ]] || chown "$guest_uid:$guest_uid" "$work/sandbox.img"
 t0=$(now); uml_start x >/dev/null; tb=$(now)
 uml_mconsole x config "ubd1=$work/sandbox.img" >/dev/null
 uml_cmd x "mkdir -p /tmp/d1 && mount -t ext4 /dev/ubdb /tmp/d1" >/dev/null
