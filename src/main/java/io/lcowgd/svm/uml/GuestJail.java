@@ -131,9 +131,12 @@ final class GuestJail implements AutoCloseable {
   }
 
   /**
-   * Environment for {@link #wrap}: {@code LCOW_DETACH} lists (one per line) the topmost host mounts the guest does
-   * not need, so its namespace does not pin other users' file systems (a copied mount keeps a loop device busy
-   * after its owner unmounted it). Kept: mounts on the way to {@code needed} and the system directories.
+   * Environment for {@link #wrap}: {@code LCOW_DETACH} lists (one per line) the topmost host mounts that are loop
+   * devices, overlays or namespace files ({@code nsfs}), so the guest's namespace does not pin them (a copied mount
+   * keeps a loop device, an overlay's layers or a network namespace alive after its owner unmounted it). Other
+   * mounts stay: an attached image may live on any of them (e.g. a data root on its own disk), and the bind mounts
+   * of {@link #expose} resolve their source in the guest's namespace. Mounts on the way to {@code needed} and the
+   * system directories always stay.
    */
   Map<String, String> environment(List<Path> needed) throws IOException {
     List<String> keep = new ArrayList<>();
@@ -149,7 +152,12 @@ final class GuestJail implements AutoCloseable {
         continue;
       }
       String mp = unescape(f[4]);
-      if (mp.indexOf('\n') >= 0 || keep.stream().anyMatch(k -> under(k, mp))) {
+      int dash = line.indexOf(" - ");
+      String[] tail = dash < 0 ? new String[0] : line.substring(dash + 3).split(" ");
+      String fstype = tail.length > 0 ? tail[0] : "";
+      String source = tail.length > 1 ? unescape(tail[1]) : "";
+      boolean pins = fstype.equals("overlay") || fstype.equals("nsfs") || source.startsWith("/dev/loop");
+      if (!pins || mp.indexOf('\n') >= 0 || keep.stream().anyMatch(k -> under(k, mp))) {
         continue;
       }
       if (detach.stream().noneMatch(d -> under(mp, d)) && !detach.contains(mp)) {

@@ -59,6 +59,7 @@ public final class UmlVm implements Vm {
   private final GuestJail jail;
   private final Map<String, HostfsDisk> viaHostfs = new HashMap<>();
   private long hostfsCounter;
+  private boolean hostfsMounted;
   private volatile boolean terminated;
 
   private UmlVm(String id, String umid, Path runDir, Process process, GuestAgent agent, UmlOptions options,
@@ -385,8 +386,9 @@ public final class UmlVm implements Vm {
     Path file = runDir.resolve("hostfs").resolve("h" + (++hostfsCounter));
     jail.expose(hostPath, file, mode);
     boolean ro = mode == AccessMode.READ_ONLY;
-    String c = "{ mountpoint -q /tmp/.hostfs || { mkdir -p /tmp/.hostfs && mount -t hostfs none /tmp/.hostfs; }; }"
-        + " && l=$(losetup -f) && losetup " + (ro ? "-r " : "") + (range.offset() == 0 ? "" : "-o " + range.offset() + " ")
+    String c = (hostfsMounted ? "" : "{ mountpoint -q /tmp/.hostfs || { mkdir -p /tmp/.hostfs && mount -t hostfs none"
+        + " /tmp/.hostfs; }; } && ")
+        + "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + (range.offset() == 0 ? "" : "-o " + range.offset() + " ")
         + "$l /tmp/.hostfs/" + file.getFileName() + " && { mkdir -p " + mp + " && mount -t ext4 "
         + (ro ? "-o ro,noload " : "") + "$l " + mp + " || { losetup -d $l; exit 1; }; } && echo $l";
     String out;
@@ -401,6 +403,7 @@ public final class UmlVm implements Vm {
       throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
           + ") at " + mp + " through hostfs in service VM " + id + ": " + e.getMessage(), e);
     }
+    hostfsMounted = true;
     viaHostfs.put(mp, new HostfsDisk(file, out.strip()));
     return mp;
   }

@@ -127,7 +127,9 @@ class UmlIsolationTest {
     // A loop mount of the host made before the boot: the guest's namespace must not pin it.
     Path pin = tmp.resolve("pin");
     Files.createDirectory(pin);
-    UmlBackendTest.run(List.of("mount", "-t", "tmpfs", "-o", "size=1m", "lcow-pin-test", pin.toString()));
+    Path pinImg = tmp.resolve("pin.img");
+    UmlBackendTest.run(List.of("mke2fs", "-q", "-t", "ext4", "-F", pinImg.toString(), "2M"));
+    UmlBackendTest.run(List.of("mount", "-o", "loop", pinImg.toString(), pin.toString()));
     UmlVm vm;
     UmlVm other;
     try {
@@ -139,6 +141,8 @@ class UmlIsolationTest {
     } finally {
       UmlBackendTest.run(List.of("umount", pin.toString()));
     }
+    assertEquals("", UmlBackendTest.run(List.of("losetup", "-j", pinImg.toString())).strip(),
+        "the loop device of the host's mount is released although guests started while it was mounted");
     int uid = vm.hostUid();
     assertTrue(uid >= UidRange.DEFAULT.first() && uid <= UidRange.DEFAULT.last(), "uid " + uid);
     assertNotEquals(uid, other.hostUid(), "each guest has a uid of its own");
