@@ -21,6 +21,22 @@ public record UidRange(int first, int count) {
     }
   }
 
+  /** The environment variable that overrides {@link #DEFAULT} for the {@code lcow.svm=uml} backend. */
+  public static final String ENV = "LCOW_UML_UIDS";
+
+  /** {@code $LCOW_UML_UIDS} ({@code FIRST-LAST}) when set, else {@link #DEFAULT}; a malformed value is an error. */
+  public static UidRange configured() {
+    String v = System.getenv(ENV);
+    if (v == null || v.isBlank()) {
+      return DEFAULT;
+    }
+    try {
+      return parse(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(ENV + "=" + v + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Parses {@code FIRST-LAST} (inclusive), e.g. {@code 1879048192-1879113727}. */
   public static UidRange parse(String s) {
     String[] f = s.strip().split("-");

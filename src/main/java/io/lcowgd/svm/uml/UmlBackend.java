@@ -22,8 +22,9 @@ public final class UmlBackend implements VmBackend {
   private final UmlOptions options;
   private final UidRange uids;
 
+  /** A backend whose guests run as uids of {@link UidRange#configured()} ({@code $LCOW_UML_UIDS} or the default). */
   public UmlBackend(UvmImage image, Path runBase, UmlOptions options) {
-    this(image, runBase, options, UidRange.DEFAULT);
+    this(image, runBase, options, UidRange.configured());
   }
 
   /** A backend whose guests each run as a free uid (and gid) of {@code uids} (see {@link GuestJail}). */
