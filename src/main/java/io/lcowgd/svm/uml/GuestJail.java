@@ -23,12 +23,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The host-side confinement of one UML guest: a uid (and gid) of its own from a {@link UidRange}, held by a lock
- * file under {@value #LOCK_DIR_NAME} for the guest's life; a private mount namespace (from which the host's other
- * mounts are detached); and per attach exactly one host file made reachable to that uid: the file is bind-mounted
- * onto an empty file in the guest's run directory inside the guest's namespace, and a POSIX ACL entry for the uid
- * ({@code r} or {@code rw}) is put on the file. {@link #withdraw} and {@link #close} undo both. Layer files keep
- * their contents and modes; every other file of the data root stays out of reach (its {@code <id>} directories are
- * 0700 root, the guest never gets a path through them). See docs/uml.md, "Isolation".
+ * file under {@value #LOCK_DIR_NAME} for the guest's life; a private mount namespace whose root is a minimal tree
+ * ({@code /usr}, a few {@code /dev} nodes, {@code /dev/shm}, {@code /proc}, its run directory: no data root); and
+ * per attach exactly one host file made reachable to that uid: the file is bind-mounted onto an empty file in the
+ * guest's run directory inside the guest's namespace, and a POSIX ACL entry for the uid ({@code r} or {@code rw}) is
+ * put on the file. {@link #withdraw} and {@link #close} undo both. Layer files keep their contents and modes. See
+ * docs/uml.md, "Isolation".
  */
 final class GuestJail implements AutoCloseable {
   static final String LOCK_DIR_NAME = "/run/lcow-uml-uids";
@@ -114,16 +114,22 @@ final class GuestJail implements AutoCloseable {
     return runDir.resolve("uml");
   }
 
+  /** Where the host's root stays reachable, for root only, inside the guest's namespace (see {@link #wrap}). */
+  static final String HOST = "/.h/host";
+
   /**
    * The command that runs {@code uml} (kernel executable first) confined: {@code unshare -m} (private mount
-   * namespace), a root shell that lazily detaches the mounts listed in {@code LCOW_DETACH} (see {@link
-   * #environment}), then {@code setpriv} to the guest uid/gid, no supplementary groups, {@code no_new_privs}, empty
-   * bounding and inheritable capability sets.
+   * namespace); a root shell in it mounts the entries of {@code LCOW_FSTAB} (the guest's root tree, prepared by
+   * {@link #environment}) and {@code pivot_root}s into it, the host's root moving to {@value #HOST} under a 0700
+   * directory; it lazily detaches the mounts of {@code LCOW_DETACH} there, then {@code setpriv} to the guest
+   * uid/gid, no supplementary groups, {@code no_new_privs}, empty bounding and inheritable capability sets. If any
+   * step before fails, the guest is not started.
    */
   List<String> wrap(List<String> uml) {
     List<String> cmd = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-        "set -f; IFS='\n'; [ -z \"$LCOW_DETACH\" ] || umount -l -- $LCOW_DETACH 2>/dev/null; unset LCOW_DETACH;"
-            + " exec \"$@\"", "lcow-uml-jail",
+        "mount -a -T \"$LCOW_FSTAB\" && cd \"$LCOW_ROOT\" && pivot_root . .h/host && cd / || exit 125;"
+            + " set -f; IFS='\n'; [ -z \"$LCOW_DETACH\" ] || umount -l -- $LCOW_DETACH 2>/dev/null;"
+            + " unset LCOW_DETACH LCOW_FSTAB LCOW_ROOT; exec \"$@\"", "lcow-uml-jail",
         "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--no-new-privs", "--bounding-set=-all",
         "--inh-caps=-all", "--"));
     cmd.addAll(uml);
@@ -139,6 +145,7 @@ final class GuestJail implements AutoCloseable {
    * system directories always stay.
    */
   Map<String, String> environment(List<Path> needed) throws IOException {
+    Map<String, String> env = new HashMap<>(prepareRoot(needed));
     List<String> keep = new ArrayList<>();
     for (Path p : needed) {
       keep.add(p.toAbsolutePath().normalize().toString());
@@ -165,9 +172,74 @@ final class GuestJail implements AutoCloseable {
         detach.add(mp);
       }
     }
-    Map<String, String> env = new HashMap<>();
-    env.put("LCOW_DETACH", String.join("\n", detach));
+    env.put("LCOW_DETACH", String.join("\n", detach.stream().map(d -> HOST + d).toList()));
     return env;
+  }
+
+  /**
+   * Builds the guest's root tree {@code <run dir>/.root} on the host (root-owned; directories, the merged-/usr
+   * symlinks, empty files as mount points) and an fstab that bind-mounts into it: the tree onto itself (pivot_root
+   * needs a mount), {@code /usr} (and {@code /lib*}, {@code /bin}, {@code /sbin} where they are directories)
+   * read-only, {@code /dev/null}, {@code zero}, {@code random}, {@code urandom}, {@code /dev/shm} (guest RAM),
+   * {@code /proc}, the run directory at its own path, and every other file of {@code needed} not under {@code /usr}
+   * (the kernel) read-only. Nothing else of the host, in particular no data root, is in the tree.
+   */
+  private Map<String, String> prepareRoot(List<Path> needed) throws IOException {
+    Path root = runDir.resolve(".root");
+    Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    StringBuilder fstab = new StringBuilder();
+    bind(fstab, root, root, "bind");
+    for (String d : List.of("usr", "dev", "dev/shm", "proc")) {
+      Files.createDirectories(root.resolve(d));
+    }
+    Path h = Files.createDirectory(root.resolve(".h"), PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectory(h.resolve("host"));
+    bind(fstab, Path.of("/usr"), root.resolve("usr"), "bind,ro");
+    for (String d : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
+      Path host = Path.of("/", d);
+      if (Files.isSymbolicLink(host)) {
+        Files.createSymbolicLink(root.resolve(d), Files.readSymbolicLink(host));
+      } else if (Files.isDirectory(host)) {
+        bind(fstab, host, Files.createDirectory(root.resolve(d)), "bind,ro");
+      }
+    }
+    for (String n : List.of("null", "zero", "random", "urandom")) {
+      bind(fstab, Path.of("/dev", n), Files.createFile(root.resolve("dev").resolve(n)), "bind");
+    }
+    bind(fstab, Path.of("/dev/shm"), root.resolve("dev/shm"), "bind");
+    bind(fstab, Path.of("/proc"), root.resolve("proc"), "bind");
+    Path abs = runDir.toAbsolutePath().normalize();
+    bind(fstab, abs, Files.createDirectories(root.resolve(abs.toString().substring(1))), "bind");
+    for (Path p : needed) {
+      Path real = p.toAbsolutePath().normalize();
+      if (Files.isRegularFile(real) && !real.startsWith("/usr")) {
+        Path in = root.resolve(real.toString().substring(1));
+        Files.createDirectories(in.getParent());
+        bind(fstab, real, Files.createFile(in), "bind,ro");
+      }
+    }
+    Path file = runDir.resolve(".fstab");
+    Files.writeString(file, fstab.toString(), StandardCharsets.UTF_8);
+    return Map.of("LCOW_FSTAB", file.toString(), "LCOW_ROOT", root.toString());
+  }
+
+  private static void bind(StringBuilder fstab, Path source, Path target, String options) {
+    fstab.append(fstabPath(source)).append(' ').append(fstabPath(target)).append(" none ").append(options)
+        .append(" 0 0\n");
+  }
+
+  /** A path in fstab syntax: space, tab, newline and backslash as octal escapes. */
+  private static String fstabPath(Path p) {
+    StringBuilder b = new StringBuilder();
+    for (char c : p.toString().toCharArray()) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+        b.append(String.format("\\%03o", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   /** Whether {@code path} is {@code dir} or lies below it. */
@@ -213,7 +285,7 @@ final class GuestJail implements AutoCloseable {
     try {
       PosixAcl.grant(real, uid, ro ? PosixAcl.READ : PosixAcl.READ | PosixAcl.WRITE);
       exposed.put(target, real);
-      inNamespace(List.of("mount", "--bind", "-o", ro ? "ro" : "rw", "--", real.toString(), target.toString()),
+      inNamespace(List.of("mount", "--bind", "-o", ro ? "ro" : "rw", "--", HOST + real, target.toString()),
           "bind " + real + " to " + target);
     } catch (IOException | RuntimeException e) {
       try {

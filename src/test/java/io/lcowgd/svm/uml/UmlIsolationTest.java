@@ -167,30 +167,42 @@ class UmlIsolationTest {
     assertEquals(-1, PosixAcl.entry(layerB, uid));
     assertEquals(-1, PosixAcl.entry(layerA, other.hostUid()), "the other guest got nothing");
 
-    // The host uid itself: the attached files through the run directory, nothing by data-root path.
+    // The host uid itself, in the guest's namespace: the attached files through the run directory, no data root.
     assertTrue(asGuestUid(vm, "head", "-c", "0", tmp.resolve("run").resolve(vm.umid()).resolve("disks/1").toString())
         .startsWith("0"), "the guest uid reads its attached layer");
-    for (Path p : List.of(layerB, layerA, sandbox)) {
-      String r = asGuestUid(vm, "head", "-c", "1", p.toString());
-      assertTrue(r.startsWith("1 ") && r.contains("Permission denied"), p + ": " + r);
+    for (Path p : List.of(layerB, layerA, sandbox, dataRoot)) {
+      String r = asGuestUid(vm, "ls", "-l", p.toString());
+      assertTrue(r.startsWith("2 ") && r.contains("No such file"), p + " in the guest's mount namespace: " + r);
     }
-    String r = asGuestUid(vm, "ls", dataRoot.toString());
-    assertTrue(r.startsWith("0"), "the data root itself is 0755 here: " + r);
+    String top = asGuestUid(vm, "ls", "-a", "/");
+    System.out.println("the guest's root: " + top.replace('\n', ' '));
+    assertTrue(asGuestUid(vm, "ls", GuestJail.HOST).contains("Permission denied"), "the host root stays root's");
+    // ... and in the host's namespace: permission alone keeps it from other layers and sandboxes.
+    for (Path p : List.of(layerB, layerA, sandbox)) {
+      Process hp = new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--", "head",
+          "-c", "1", p.toString()).redirectErrorStream(true).start();
+      String r = new String(hp.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(hp.waitFor() != 0 && r.contains("Permission denied"), p + " as the guest uid on the host: " + r);
+    }
     // From inside the guest: hostfs is confined to the run directory's hostfs/, and '..' out of it meets the
     // host's permissions of the guest uid.
     vm.run("mkdir -p /tmp/h && mount -t hostfs none /tmp/h");
     assertEquals("", vm.run("ls -A /tmp/h").strip());
     vm.run("umount /tmp/h");
-    // '..' out of the hostfs directory to another layer's directory and to the data root: the guest uid meets the
-    // host's permissions (the <id> directories are 0700 root).
+    // '..' out of the hostfs directory walks up to the root of the guest's own tree, which has no data root.
     for (String target : List.of(dataRoot.resolve("bbbb").toString(), dataRoot.toString())) {
       String via = "../".repeat(12) + target.substring(1);
       String out = vm.run("mkdir -p /tmp/y; if mount -t hostfs -o " + UmlVm.q(via) + " none /tmp/y 2>/tmp/err; then"
           + " ls /tmp/y 2>&1; for f in /tmp/y/layer.vhd /tmp/y/bbbb/layer.vhd; do [ -e $f ] && { head -c 1 $f"
           + " >/dev/null 2>&1 && echo READ $f || echo DENIED $f; }; done; umount /tmp/y; else cat /tmp/err; fi; true");
       System.out.println("hostfs " + via + ": " + out.strip().replace('\n', ' '));
-      assertFalse(out.contains("READ"), out);
+      assertFalse(out.contains("READ") || out.contains("bbbb"), out);
     }
+    String up = vm.run("mount -t hostfs -o ../../../../../../../.. none /tmp/y && ls -a /tmp/y && echo @"
+        + " && ls -a /tmp/y" + UmlVm.q(tmp.toString()) + "; umount /tmp/y");
+    System.out.println("hostfs '..' to the top: " + up.strip().replace('\n', ' '));
+    assertEquals(". .. run", up.substring(up.indexOf('@') + 1).strip().replace('\n', ' '),
+        "the test's directory seen from the guest holds only the run directory (no data root, no sources)");
     vm.detach(s);
     vm.detach(a);
     assertEquals(-1, PosixAcl.entry(layerA, uid), "ACL entry revoked at detach");
@@ -284,7 +296,8 @@ class UmlIsolationTest {
     assertEquals("", vm.run("ls /tmp/.hostfs").strip(), "hostfs directory empty again");
     assertEquals(List.of(), vm.exposedFiles().stream().toList());
     assertEquals(List.of(), Files.readAllLines(Path.of("/proc/" + vm.pid() + "/mountinfo")).stream()
-        .filter(l -> l.contains("/run/")).filter(l -> l.contains(vm.umid())).toList(),
+        .map(l -> l.split(" ")[4]).filter(m -> m.contains(vm.umid() + "/disks/") || m.contains(vm.umid() + "/hostfs/"))
+        .toList(),
         "no bind mounts left in the guest's namespace");
     for (Path l : layers) {
       assertEquals(-1, PosixAcl.entry(l, vm.hostUid()));
