@@ -11,7 +11,8 @@
 # Usage: scripts/bench-uml.sh [WORK_DIR]     Env: BOOTS (default 5), N (default 8), MEM (default 128, MiB),
 #   ONLY1=1 (section 1 only), FAST_BOOT (boot tuning arguments, default: UmlVm's), GUEST_UID (default 1879113727,
 #   the last uid of UidRange.DEFAULT; 0 = no jail). Guests run confined as UmlVm runs them (GuestJail): unshare -m,
-#   setpriv to GUEST_UID with no groups/capabilities, initrd through an inherited descriptor.
+#   pivot_root into a minimal tree (here also holding WORK_DIR, the bench's images), setpriv to GUEST_UID with no
+#   groups/capabilities, initrd through an inherited descriptor.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mkdir -p "${1:-$here/bench-out/uml}" && cd "${1:-$here/bench-out/uml}" && pwd)"
@@ -19,12 +20,28 @@ boots="${BOOTS:-5}"; n="${N:-8}"; mem="${MEM:-128}"
 # Keep in step with UmlVm.FAST_BOOT.
 fast="${FAST_BOOT:-initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init pty.legacy_count=0 lpj=9773056}"
 guest_uid="${GUEST_UID:-1879113727}"
-if [[ "$guest_uid" != 0 ]]; then
-  jail=(unshare --mount --propagation private -- setpriv --reuid="$guest_uid" --regid="$guest_uid" --clear-groups
-    --no-new-privs --bounding-set=-all --inh-caps=-all --)
-else
-  jail=(setpriv --no-new-privs --bounding-set=-all --inh-caps=-all --)
-fi
+# jail_root DIR: the guest's root tree DIR/.root and the fstab DIR/.fstab that fills it (as GuestJail.prepareRoot).
+jail_root() {
+  local d=$1 r=$1/.root f=$1/.fstab x n
+  mkdir -p "$r"/{usr,dev/shm,proc} && mkdir -m 700 "$r/.h" && mkdir "$r/.h/host" && mkdir -p "$r$d" "$r$work"
+  { echo "$r $r none bind 0 0"; echo "/usr $r/usr none bind,ro 0 0"
+    for x in bin sbin lib lib32 lib64 libx32; do
+      if [[ -L /$x ]]; then ln -s "$(readlink "/$x")" "$r/$x"; elif [[ -d /$x ]]; then mkdir "$r/$x"; echo "/$x $r/$x none bind,ro 0 0"; fi
+    done
+    for n in null zero random urandom; do : > "$r/dev/$n"; echo "/dev/$n $r/dev/$n none bind 0 0"; done
+    echo "/dev/shm $r/dev/shm none bind 0 0"; echo "/proc $r/proc none bind 0 0"
+    echo "$d $r$d none bind 0 0"; echo "$work $r$work none bind 0 0"; } > "$f"
+}
+jail_of() { # DIR -> the command prefix that runs a guest confined, in the array jail
+  if [[ "$guest_uid" != 0 ]]; then
+    jail_root "$1"
+    jail=(unshare --mount --propagation private -- /bin/sh -c 'f=$1; r=$2; shift 2; mount -a -T "$f" && cd "$r" &&
+      pivot_root . .h/host && cd / || exit 125; exec "$@"' sh "$1/.fstab" "$1/.root"
+      setpriv --reuid="$guest_uid" --regid="$guest_uid" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all --)
+  else
+    jail=(setpriv --no-new-privs --bounding-set=-all --inh-caps=-all --)
+  fi
+}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); boot arguments: $fast; guest uid: $guest_uid"
 uvm="$work/uvm"
 "$here/scripts/build-uvm" "$uvm" >/dev/null
@@ -45,7 +62,8 @@ uml_start() {
   local name=$1 d="$run/$1"
   mkdir -p "$d/hostfs" "$d/uml" && (cd "$d" && mkfifo ci co dout)
   [[ "$guest_uid" == 0 ]] || { chown "$guest_uid:$guest_uid" "$d/uml"; chmod 711 "$d"; }
-  local t0; t0=$(now)
+  local t0 jail; t0=$(now)
+  jail_of "$d"   # part of the timed start, as GuestJail's preparation is part of UmlVm.boot
   # shellcheck disable=SC2086
   (cd "$d" && INITRD="$uvm/initrd.img" exec /bin/sh -c 'exec "$0" "$@" 3<ci 4>co 5>dout 6<"$INITRD" </dev/null' "${jail[@]}" \
     "$(readlink -f "$uvm/kernel")" mem="${mem}M" umid="bench-$$-$name" \
