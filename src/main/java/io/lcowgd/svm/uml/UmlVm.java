@@ -77,10 +77,11 @@ public final class UmlVm implements Vm {
 
   /**
    * Boots a guest for VM id {@code id} under umid {@code umid} with run directory {@code runDir} (created, mode
-   * 0700, removed again by {@link #terminate()}) and returns once its agent said hello.
+   * 0711 with a guest-owned {@code uml/}, removed again by {@link #terminate()}) and returns once its agent said
+   * hello; the guest runs as a free uid of {@link UidRange#configured()}.
    */
   static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options) throws IOException {
-    return boot(id, umid, runDir, image, options, UidRange.DEFAULT);
+    return boot(id, umid, runDir, image, options, UidRange.configured());
   }
 
   /** As {@link #boot(String, String, Path, UvmImage, UmlOptions)}, the guest running as a free uid of {@code uids}. */
