@@ -51,17 +51,12 @@ final class GuestJail implements AutoCloseable {
 
   /**
    * Takes a free uid of {@code range} (not locked by another guest, no process running as it) and prepares
-   * {@code runDir} (which must exist): mode 0711, its parents searchable, a {@code uml} directory owned by the uid.
+   * {@code runDir} (which must exist): mode 0711, a {@code uml} directory owned by the uid. The host directories
+   * above it need not be searchable by the uid: the guest sees the run directory in its own root tree.
    */
   static GuestJail open(UidRange range, Path runDir) throws IOException {
     if (((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) != 0) {
       throw new IOException("UML guests run under a dedicated uid, which needs the plugin to run as root");
-    }
-    for (Path p = runDir.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
-      if (((Integer) Files.getAttribute(p, "unix:mode") & 01) == 0) {
-        throw new IOException("run directory " + runDir + " is not reachable by the guest uid: " + p
-            + " is not searchable by others (chmod o+x, or choose another run base)");
-      }
     }
     Files.createDirectories(LOCK_DIR, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Set<Integer> running = runningUids();
@@ -210,18 +205,30 @@ final class GuestJail implements AutoCloseable {
     bind(fstab, Path.of("/dev/shm"), root.resolve("dev/shm"), "bind");
     bind(fstab, Path.of("/proc"), root.resolve("proc"), "bind");
     Path abs = runDir.toAbsolutePath().normalize();
-    bind(fstab, abs, Files.createDirectories(root.resolve(abs.toString().substring(1))), "bind");
+    bind(fstab, abs, directories(root, abs), "bind");
     for (Path p : needed) {
       Path real = p.toAbsolutePath().normalize();
       if (Files.isRegularFile(real) && !real.startsWith("/usr")) {
-        Path in = root.resolve(real.toString().substring(1));
-        Files.createDirectories(in.getParent());
+        Path in = directories(root, real.getParent()).resolve(real.getFileName());
         bind(fstab, real, Files.createFile(in), "bind,ro");
       }
     }
     Path file = runDir.resolve(".fstab");
     Files.writeString(file, fstab.toString(), StandardCharsets.UTF_8);
     return Map.of("LCOW_FSTAB", file.toString(), "LCOW_ROOT", root.toString());
+  }
+
+  /** Creates {@code root/<path>} with every missing directory 0755 (whatever the umask); returns it. */
+  private static Path directories(Path root, Path path) throws IOException {
+    Path at = root;
+    for (Path name : path) {
+      at = at.resolve(name.toString());
+      if (!Files.isDirectory(at)) {
+        Files.createDirectory(at);
+        Files.setPosixFilePermissions(at, PosixFilePermissions.fromString("rwxr-xr-x"));
+      }
+    }
+    return at;
   }
 
   private static void bind(StringBuilder fstab, Path source, Path target, String options) {

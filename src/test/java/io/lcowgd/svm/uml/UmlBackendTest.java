@@ -50,9 +50,7 @@ class UmlBackendTest {
     image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
   }
 
-  private UmlBackend backend() throws IOException {
-    // The guests run as their own uid (GuestJail): their run base must be reachable (@TempDir is 0700).
-    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+  private UmlBackend backend() {
     return new UmlBackend(image, tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT));
   }
 
