@@ -290,7 +290,16 @@ final class GuestJail implements AutoCloseable {
     Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     boolean ro = mode == AccessMode.READ_ONLY;
     try {
-      PosixAcl.grant(real, uid, ro ? PosixAcl.READ : PosixAcl.READ | PosixAcl.WRITE);
+      int perm = ro ? PosixAcl.READ : PosixAcl.READ | PosixAcl.WRITE;
+      try {
+        PosixAcl.grant(real, uid, perm);
+      } catch (PosixAcl.UnsupportedException e) {
+        // No ACLs on this file system: fine if the file's "other" bits already allow it (e.g. a 0644 layer).
+        if ((((Integer) Files.getAttribute(real, "unix:mode")) & perm) != perm) {
+          throw new IOException("attach " + source + " to the guest uid " + uid + ": " + e.getMessage()
+              + " and its mode does not allow " + (ro ? "reading" : "writing") + " by others", e);
+        }
+      }
       exposed.put(target, real);
       inNamespace(List.of("mount", "--bind", "-o", ro ? "ro" : "rw", "--", HOST + real, target.toString()),
           "bind " + real + " to " + target);

@@ -34,6 +34,7 @@ final class PosixAcl {
   private static final int OTHER = 0x20;
   private static final int ENODATA = 61;
   private static final int ERANGE = 34;
+  private static final int EOPNOTSUPP = 95;
 
   private interface Xattr extends Library {
     Xattr C = Native.load("c", Xattr.class);
@@ -46,6 +47,13 @@ final class PosixAcl {
   }
 
   private record Entry(int tag, int perm, long id) {}
+
+  /** The file system of the file does not support POSIX ACLs ({@code EOPNOTSUPP}). */
+  static final class UnsupportedException extends IOException {
+    UnsupportedException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 
   /** Adds (or replaces) the entry {@code user:<uid>:<perm>} on {@code file} ({@code perm} of {@link #READ}, {@link #WRITE}). */
   static synchronized void grant(Path file, int uid, int perm) throws IOException {
@@ -97,8 +105,8 @@ final class PosixAcl {
         n = Xattr.C.getxattr(file.toString(), NAME, buf, buf.length);
         break;
       } catch (LastErrorException e) {
-        if (e.getErrorCode() == ENODATA) {
-          return fromMode(file);
+        if (e.getErrorCode() == ENODATA || e.getErrorCode() == EOPNOTSUPP) {
+          return fromMode(file); // no ACL (or none possible): the mode is the whole story
         }
         if (e.getErrorCode() == ERANGE && buf.length < 1 << 20) {
           buf = new byte[buf.length * 4];
@@ -148,8 +156,10 @@ final class PosixAcl {
     try {
       Xattr.C.setxattr(file.toString(), NAME, b.array(), b.capacity(), 0);
     } catch (LastErrorException e) {
-      throw new IOException("set the ACL of " + file + " (" + (e.getErrorCode() == 95
-          ? "the file system does not support POSIX ACLs" : "errno " + e.getErrorCode()) + ")", e);
+      if (e.getErrorCode() == EOPNOTSUPP) {
+        throw new UnsupportedException("set the ACL of " + file + ": the file system does not support POSIX ACLs", e);
+      }
+      throw new IOException("set the ACL of " + file + " (errno " + e.getErrorCode() + ")", e);
     }
   }
 }
