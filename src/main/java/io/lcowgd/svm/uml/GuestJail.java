@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,10 +58,11 @@ final class GuestJail implements AutoCloseable {
       throw new IOException("UML guests run under a dedicated uid, which needs the plugin to run as root");
     }
     Files.createDirectories(LOCK_DIR, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    // Lowest free uid first: the lock files (never deleted: unlinking a lock file races with its next user) stay
+    // as many as guests ever ran at once. A uid is reused only after every process of its last guest is gone.
     Set<Integer> running = runningUids();
-    int start = ThreadLocalRandom.current().nextInt(range.count());
     for (int i = 0; i < range.count(); i++) {
-      int u = range.first() + (start + i) % range.count();
+      int u = range.first() + i;
       if (running.contains(u)) {
         continue;
       }
