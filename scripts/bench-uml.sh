@@ -8,14 +8,44 @@
 #      total PSS of all UML processes after the exports.
 # The guests are started exactly as io.lcowgd.svm.uml.UmlVm starts them (same kernel arguments, FIFO lines, guest
 # agent from scripts/build-uvm), by a shell harness, so the figures exclude the JVM.
-# Usage: scripts/bench-uml.sh [WORK_DIR]     Env: BOOTS (default 5), N (default 8), MEM (default 128, MiB)
+# Usage: scripts/bench-uml.sh [WORK_DIR]     Env: BOOTS (default 5), N (default 8), MEM (default 128, MiB),
+#   ONLY1=1 (section 1 only), FAST_BOOT (boot tuning arguments, default: UmlVm's), GUEST_UID (default 1879113727,
+#   the last uid of UidRange.DEFAULT; 0 = no jail). Guests run confined as UmlVm runs them (GuestJail): unshare -m,
+#   pivot_root into a minimal tree (here also holding WORK_DIR, the bench's images), setpriv to GUEST_UID with no
+#   groups/capabilities, initrd through an inherited descriptor.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mkdir -p "${1:-$here/bench-out/uml}" && cd "${1:-$here/bench-out/uml}" && pwd)"
 boots="${BOOTS:-5}"; n="${N:-8}"; mem="${MEM:-128}"
+# Keep in step with UmlVm.FAST_BOOT.
+fast="${FAST_BOOT:-initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init pty.legacy_count=0 lpj=9773056}"
+guest_uid="${GUEST_UID:-1879113727}"
+# jail_root DIR: the guest's root tree DIR/.root and the fstab DIR/.fstab that fills it (as GuestJail.prepareRoot).
+jail_root() {
+  local d=$1 r=$1/.root f=$1/.fstab x n
+  mkdir -p "$r"/{usr,dev/shm,proc} && mkdir -m 700 "$r/.h" && mkdir "$r/.h/host" && mkdir -p "$r$d" "$r$work"
+  { echo "$r $r none bind 0 0"; echo "/usr $r/usr none bind,ro 0 0"
+    for x in bin sbin lib lib32 lib64 libx32; do
+      if [[ -L /$x ]]; then ln -s "$(readlink "/$x")" "$r/$x"; elif [[ -d /$x ]]; then mkdir "$r/$x"; echo "/$x $r/$x none bind,ro 0 0"; fi
+    done
+    for n in null zero random urandom; do : > "$r/dev/$n"; echo "/dev/$n $r/dev/$n none bind 0 0"; done
+    echo "/dev/shm $r/dev/shm none bind 0 0"; echo "/proc $r/proc none bind 0 0"
+    echo "$d $r$d none bind 0 0"; echo "$work $r$work none bind 0 0"; } > "$f"
+}
+jail_of() { # DIR -> the command prefix that runs a guest confined, in the array jail
+  if [[ "$guest_uid" != 0 ]]; then
+    jail_root "$1"
+    jail=(unshare --mount --propagation private -- /bin/sh -c 'f=$1; r=$2; shift 2; mount -a -T "$f" && cd "$r" &&
+      pivot_root . .h/host && cd / || exit 125; exec "$@"' sh "$1/.fstab" "$1/.root"
+      setpriv --reuid="$guest_uid" --regid="$guest_uid" --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all --)
+  else
+    jail=(setpriv --no-new-privs --bounding-set=-all --inh-caps=-all --)
+  fi
+}
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); boot arguments: $fast; guest uid: $guest_uid"
 uvm="$work/uvm"
 "$here/scripts/build-uvm" "$uvm" >/dev/null
-run="$(mktemp -d /run/lcow-uml-bench.XXXXXX)"
+run="$(mktemp -d /run/lcow-uml-bench.XXXXXX)"; chmod 711 "$run"
 cleanup() {
   local f
   for f in "$run"/*/pid; do [[ -e "$f" ]] && { kill -KILL -- "-$(cat "$f")" 2>/dev/null || kill -KILL "$(cat "$f")" 2>/dev/null || true; }; done
@@ -30,12 +60,15 @@ bytes_of() { wc -c | tr -d ' '; }
 # uml_start NAME: boots a guest; sets fds in G_CI[NAME] etc. via files under $run/NAME; echoes ms to hello.
 uml_start() {
   local name=$1 d="$run/$1"
-  mkdir -p "$d/hostfs" && (cd "$d" && mkfifo ci co dout)
-  local t0; t0=$(now)
-  (cd "$d" && exec setpriv --no-new-privs --bounding-set=-all --inh-caps=-all -- /bin/sh -c \
-    'exec "$0" "$@" 3<ci 4>co 5>dout </dev/null' "$(readlink -f "$uvm/kernel")" mem="${mem}M" umid="bench-$$-$name" \
-    uml_dir="$d" con=null ssl=null ssl1=fd:3,fd:4 ssl2=null,fd:5 hostfs="$d/hostfs" initrd="$uvm/initrd.img" \
-    rdinit=/init quiet initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init >"$d/console.log" 2>&1) &
+  mkdir -p "$d/hostfs" "$d/uml" && (cd "$d" && mkfifo ci co dout)
+  [[ "$guest_uid" == 0 ]] || { chown "$guest_uid:$guest_uid" "$d/uml"; chmod 711 "$d"; }
+  local t0 jail; t0=$(now)
+  jail_of "$d"   # part of the timed start, as GuestJail's preparation is part of UmlVm.boot
+  # shellcheck disable=SC2086
+  (cd "$d" && INITRD="$uvm/initrd.img" exec /bin/sh -c 'exec "$0" "$@" 3<ci 4>co 5>dout 6<"$INITRD" </dev/null' "${jail[@]}" \
+    "$(readlink -f "$uvm/kernel")" mem="${mem}M" umid="bench-$$-$name" \
+    uml_dir="$d/uml" con=null ssl=null ssl1=fd:3,fd:4 ssl2=null,fd:5 hostfs="$d/hostfs" initrd=/proc/self/fd/6 \
+    rdinit=/init quiet $fast >"$d/console.log" 2>&1) &
   echo $! > "$d/pid"
   exec {ci}<>"$d/ci" {co}<>"$d/co" {dout}<>"$d/dout"
   echo "$ci $co $dout" > "$d/fds"
@@ -48,7 +81,7 @@ uml_cmd() { # NAME CMD -> prints stdout, fails on status
   printf 'C %s\n' "$2" >&"$ci"; read -t 120 -r r <&"$co"; set -- $r
   head -c $(( $3 + $4 )) <&"$co"; [[ $2 == 0 ]]
 }
-uml_mconsole() { uml_mconsole_bin "$run/$1/bench-$$-$1/mconsole" "${@:2}" 2>/dev/null | tail -1; }
+uml_mconsole() { uml_mconsole_bin "$run/$1/uml/bench-$$-$1/mconsole" "${@:2}" 2>/dev/null | tail -1; }
 uml_mconsole_bin() { command uml_mconsole "$@"; }
 uml_stream() { # NAME CMD -> guest stdout to this stdout (guest drains its line, then R; end marker appended by us)
   local ci co dout r marker reader; read -r ci co dout < <(fds "$1")
@@ -72,7 +105,9 @@ while True:
   wait "$reader"
   set -- $r; head -c "$4" <&"$co" >&2
 }
-uml_stop() { local p; p=$(cat "$run/$1/pid"); kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p"; wait "$p" 2>/dev/null || true
+uml_stop() { local p; p=$(cat "$run/$1/pid")
+  kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null || echo "bench-uml: guest $1 (pid $p) had already exited" >&2
+  wait "$p" 2>/dev/null || true
   local ci co dout; read -r ci co dout < <(fds "$1"); exec {ci}>&- {co}>&- {dout}>&-; }
 
 if [[ "${ONLY3:-0}" != 1 ]]; then
@@ -80,6 +115,8 @@ echo "== 1. start to agent ready ($boots boots, mem=${mem}M)"
 times=()
 for i in $(seq "$boots"); do times+=("$(uml_start "b$i")"); uml_stop "b$i"; done
 printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{printf "boot ms: %s  min %d  median %d  max %d\n", "'"${times[*]}"'", a[1], a[int((NR+1)/2)], a[NR]}'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ "${ONLY1:-0}" != 1 ]] || exit 0
 
 echo "== 2. export of a 100 MB ext4 sandbox image"
 src="$work/src"
@@ -90,6 +127,8 @@ if [[ ! -f "$work/sandbox.img" ]]; then
   mke2fs -q -t ext4 -F -d "$src" "$work/sandbox.img" 160M
   qemu-img convert -f raw -O vpc -o subformat=fixed,force_size=on "$work/sandbox.img" "$work/sandbox.vhd"
 fi
+# The jailed guest opens the image as GUEST_UID (UmlVm grants an ACL entry; the bench owns its scratch image).
+[[ "$guest_uid" == 0 ]] || chown "$guest_uid:$guest_uid" "$work/sandbox.img"
 t0=$(now); uml_start x >/dev/null; tb=$(now)
 uml_mconsole x config "ubd1=$work/sandbox.img" >/dev/null
 uml_cmd x "mkdir -p /tmp/d1 && mount -t ext4 /dev/ubdb /tmp/d1" >/dev/null

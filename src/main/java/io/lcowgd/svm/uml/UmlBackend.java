@@ -20,11 +20,19 @@ public final class UmlBackend implements VmBackend {
   private final UvmImage image;
   private final Path runBase;
   private final UmlOptions options;
+  private final UidRange uids;
 
+  /** A backend whose guests run as uids of {@link UidRange#configured()} ({@code $LCOW_UML_UIDS} or the default). */
   public UmlBackend(UvmImage image, Path runBase, UmlOptions options) {
+    this(image, runBase, options, UidRange.configured());
+  }
+
+  /** A backend whose guests each run as a free uid (and gid) of {@code uids} (see {@link GuestJail}). */
+  public UmlBackend(UvmImage image, Path runBase, UmlOptions options, UidRange uids) {
     this.image = image;
     this.runBase = runBase;
     this.options = options;
+    this.uids = uids;
   }
 
   /** The umid prefix of every guest this daemon starts: {@code lcow-<pid>-}. */
@@ -40,7 +48,7 @@ public final class UmlBackend implements VmBackend {
   @Override
   public UmlVm start(String vmId) throws IOException {
     String umid = umidPrefix() + COUNTER.incrementAndGet();
-    return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options);
+    return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options, uids);
   }
 
   /** Returns {@code vm} as a UML guest, for the operations beyond {@link Vm} (export, format). */

@@ -21,18 +21,30 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One User-mode Linux service VM: a {@code linux.uml} process (its own process group, a unique umid, a private
- * {@code uml_dir}, {@code mem=} cap, hostfs confined to an empty directory, an empty capability bounding set and
- * {@code no_new_privs}) booted from the {@code scripts/build-uvm} initramfs, driven through its guest agent.
- * Disks are hot-plugged as ubd devices through mconsole (read-only ones as {@code ubdNr}) and mounted at {@code
- * /tmp/<shortName>} in the guest; a payload that does not start at byte 0 goes through a guest loop device.
+ * {@code uml_dir}, {@code mem=} cap, hostfs rooted in a per-VM directory) confined by a {@link GuestJail} (a uid of
+ * its own, no capabilities, {@code no_new_privs}, a private mount namespace, only its attached files reachable),
+ * booted from the {@code scripts/build-uvm} initramfs, driven through its guest agent. Disks are hot-plugged as ubd
+ * devices through mconsole (read-only ones as {@code ubdNr}) and mounted at {@code /tmp/<shortName>} in the guest; a
+ * payload that does not start at byte 0 goes through a guest loop device; beyond the 15 ubd slots, disks go through
+ * hostfs and a guest loop device.
  */
 public final class UmlVm implements Vm {
   /** ubd0 is unused (no root disk); ubd1..ubd15 hold attachments (UML's limit is 16 devices). */
   static final int MAX_DISKS = 15;
 
-  private static final String FAST_BOOT = "initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init";
+  /**
+   * Boot tuning (docs/uml.md, "Boot time"): skip the raid6 benchmark and two slow initcalls (utility-vms.md U13),
+   * create no legacy BSD ptys (the default 256 pairs are 512 devtmpfs nodes, each a round trip to kdevtmpfs:
+   * 0.4 s of every boot), and preset loops_per_jiffy instead of calibrating the delay loop (~10 ticks at HZ=100,
+   * ~0.1 s; the value only scales udelay(), which no UML driver the guest uses depends on).
+   */
+  static final List<String> FAST_BOOT = List.of("initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init",
+      "pty.legacy_count=0", "lpj=9773056");
 
   private record Disk(int index, String loopDevice, Path link) {}
+
+  /** A disk beyond the ubd slots: {@code file} in the hostfs directory, a guest loop device over it. */
+  private record HostfsDisk(Path file, String loopDevice) {}
 
   private final String id;
   private final String umid;
@@ -44,61 +56,90 @@ public final class UmlVm implements Vm {
   private final Map<String, Disk> disks = new HashMap<>();
   private final Set<String> unions = new LinkedHashSet<>();
   private final long bootMillis;
+  private final GuestJail jail;
+  private final Map<String, HostfsDisk> viaHostfs = new HashMap<>();
+  private long hostfsCounter;
+  private boolean hostfsMounted;
   private volatile boolean terminated;
 
   private UmlVm(String id, String umid, Path runDir, Process process, GuestAgent agent, UmlOptions options,
-      long bootMillis) {
+      long bootMillis, GuestJail jail) {
+    this.jail = jail;
     this.id = id;
     this.umid = umid;
     this.runDir = runDir;
     this.process = process;
     this.agent = agent;
     this.options = options;
-    this.mconsole = runDir.resolve(umid).resolve("mconsole");
+    this.mconsole = jail.umlDir().resolve(umid).resolve("mconsole");
     this.bootMillis = bootMillis;
   }
 
   /**
    * Boots a guest for VM id {@code id} under umid {@code umid} with run directory {@code runDir} (created, mode
-   * 0700, removed again by {@link #terminate()}) and returns once its agent said hello.
+   * 0711 with a guest-owned {@code uml/}, removed again by {@link #terminate()}) and returns once its agent said
+   * hello; the guest runs as a free uid of {@link UidRange#configured()}.
    */
   static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options) throws IOException {
+    return boot(id, umid, runDir, image, options, UidRange.configured());
+  }
+
+  /** As {@link #boot(String, String, Path, UvmImage, UmlOptions)}, the guest running as a free uid of {@code uids}. */
+  static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options, UidRange uids)
+      throws IOException {
     long t0 = System.nanoTime();
     Files.createDirectories(runDir.getParent());
     Files.createDirectory(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Process p = null;
     GuestAgent agent = null;
+    GuestJail jail = null;
     try {
-      Files.createDirectory(runDir.resolve("hostfs"));
-      Files.createDirectory(runDir.resolve("disks"));
+      jail = GuestJail.open(uids, runDir);
+      Files.createDirectory(runDir.resolve("hostfs"), PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rwxr-xr-x")));
+      Files.createDirectory(runDir.resolve("disks"), PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rwx--x--x")));
       exec(List.of("mkfifo", "-m", "600", runDir.resolve("ci").toString(), runDir.resolve("co").toString(),
           runDir.resolve("dout").toString()), "create the agent FIFOs of service VM " + id);
       Path console = runDir.resolve("console.log");
       Process[] holder = new Process[1];
       agent = new GuestAgent(id, runDir.resolve("ci"), runDir.resolve("co"), runDir.resolve("dout"),
           () -> deathNote(holder[0], console));
-      List<String> cmd = new ArrayList<>(List.of("setpriv", "--no-new-privs", "--bounding-set=-all",
-          "--inh-caps=-all", "--", "/bin/sh", "-c", "exec \"$0\" \"$@\" 3<ci 4>co 5>dout </dev/null",
-          image.kernel().toString(),
-          "mem=" + options.memoryMiB() + "M", "umid=" + umid, "uml_dir=" + runDir, "con=null", "ssl=null",
+      // The root shell opens the FIFOs and the initrd (the guest uid may not reach the kirdpath), then the guest
+      // runs confined (GuestJail.wrap) and reads its initrd through the inherited descriptor 6.
+      List<String> uml = new ArrayList<>(List.of(image.kernel().toString(),
+          "mem=" + options.memoryMiB() + "M", "umid=" + umid, "uml_dir=" + jail.umlDir(), "con=null", "ssl=null",
           "ssl1=fd:3,fd:4", "ssl2=null,fd:5", "hostfs=" + runDir.resolve("hostfs"),
-          "initrd=" + image.initrd(), "rdinit=/init", "quiet", FAST_BOOT));
-      cmd.addAll(image.bootParameters());
+          "initrd=/proc/self/fd/6", "rdinit=/init", "quiet"));
+      uml.addAll(FAST_BOOT);
+      uml.addAll(image.bootParameters());
+      List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
+          "i=$0; exec \"$@\" 3<ci 4>co 5>dout 6<\"$i\" </dev/null", image.initrd().toString()));
+      cmd.addAll(jail.wrap(uml));
       ProcessBuilder pb = new ProcessBuilder(cmd).directory(runDir.toFile())
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
           .redirectOutput(console.toFile()).redirectErrorStream(true);
       pb.environment().put("TMPDIR", "/dev/shm");
+      pb.environment().putAll(jail.environment(List.of(runDir, image.kernel())));
       p = pb.start();
+      jail.started(p.pid());
       holder[0] = p;
       GuestAgent a = agent;
       p.onExit().thenRun(a::guestExited);
       agent.awaitHello(options.bootTimeout());
-      return new UmlVm(id, umid, runDir, p, agent, options, (System.nanoTime() - t0) / 1_000_000);
+      return new UmlVm(id, umid, runDir, p, agent, options, (System.nanoTime() - t0) / 1_000_000, jail);
     } catch (IOException | RuntimeException e) {
       try {
         cleanUp(p, agent, runDir);
       } catch (IOException ce) {
         e.addSuppressed(ce);
+      }
+      if (jail != null) {
+        try {
+          jail.close();
+        } catch (IOException ce) {
+          e.addSuppressed(ce);
+        }
       }
       throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
     }
@@ -186,8 +227,11 @@ public final class UmlVm implements Vm {
       throw new IllegalArgumentException("short name " + shortName + " is not a plain file name");
     }
     String mp = "/tmp/" + shortName;
-    if (disks.containsKey(mp)) {
+    if (disks.containsKey(mp) || viaHostfs.containsKey(mp)) {
       throw new IOException("attach " + hostPath + ": " + mp + " is already in use in service VM " + id);
+    }
+    if (!hasFreeSlot()) {
+      return attachViaHostfs(hostPath, range, mode, mp);
     }
     Disk d = plug(hostPath, mode);
     boolean ro = mode == AccessMode.READ_ONLY;
@@ -219,6 +263,11 @@ public final class UmlVm implements Vm {
 
   @Override
   public void detach(String guestPath) throws IOException {
+    HostfsDisk h = viaHostfs.get(guestPath);
+    if (h != null) {
+      detachViaHostfs(guestPath, h);
+      return;
+    }
     Disk d = disks.get(guestPath);
     if (d == null) {
       throw new IOException("detach " + guestPath + ": nothing attached there in service VM " + id);
@@ -278,17 +327,31 @@ public final class UmlVm implements Vm {
     terminated = true;
     disks.clear();
     unions.clear();
-    cleanUp(process, agent, runDir);
+    viaHostfs.clear();
+    try {
+      cleanUp(process, agent, runDir);
+    } finally {
+      jail.close();
+    }
   }
 
   private Disk plug(Path hostPath, AccessMode mode) throws IOException {
     int idx = freeIndex();
     Path link = runDir.resolve("disks").resolve(Integer.toString(idx));
-    Files.deleteIfExists(link);
-    Files.createSymbolicLink(link, hostPath.toAbsolutePath());
-    String r = mconsole("config", "ubd" + idx + (mode == AccessMode.READ_ONLY ? "r" : "") + "=" + link);
+    jail.expose(hostPath, link, mode);
+    String r;
+    try {
+      r = mconsole("config", "ubd" + idx + (mode == AccessMode.READ_ONLY ? "r" : "") + "=" + link);
+    } catch (IOException | RuntimeException e) {
+      try {
+        jail.withdraw(link);
+      } catch (IOException we) {
+        e.addSuppressed(we);
+      }
+      throw e;
+    }
     if (!r.startsWith("OK")) {
-      Files.deleteIfExists(link);
+      jail.withdraw(link);
       throw new IOException("service VM " + id + ": hot-plug of " + hostPath + " as ubd" + idx + " failed: " + r);
     }
     Disk d = new Disk(idx, null, link);
@@ -299,10 +362,67 @@ public final class UmlVm implements Vm {
   private void unplug(Disk d) throws IOException {
     disks.remove("#plug" + d.index());
     String r = mconsole("remove", "ubd" + d.index());
-    Files.deleteIfExists(d.link());
+    jail.withdraw(d.link());
     if (!r.startsWith("OK")) {
       throw new IOException("service VM " + id + ": removing ubd" + d.index() + " failed: " + r);
     }
+  }
+
+  /** Whether a ubd slot is free (else {@link #attach} goes through hostfs and a guest loop device). */
+  private boolean hasFreeSlot() {
+    try {
+      freeIndex();
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Attaches beyond UML's 16 ubd devices (utility-vms.md U7): the image is exposed as a new file in the VM's
+   * confined hostfs directory (bind mount + ACL, {@link GuestJail#expose}), the guest mounts that directory once at
+   * {@code /tmp/.hostfs} and puts a loop device (read-only for layers, at the payload offset) over the file.
+   */
+  private String attachViaHostfs(Path hostPath, PayloadRange range, AccessMode mode, String mp) throws IOException {
+    Path file = runDir.resolve("hostfs").resolve("h" + (++hostfsCounter));
+    jail.expose(hostPath, file, mode);
+    boolean ro = mode == AccessMode.READ_ONLY;
+    String c = (hostfsMounted ? "" : "{ mountpoint -q /tmp/.hostfs || { mkdir -p /tmp/.hostfs && mount -t hostfs none"
+        + " /tmp/.hostfs; }; } && ")
+        + "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + (range.offset() == 0 ? "" : "-o " + range.offset() + " ")
+        + "$l /tmp/.hostfs/" + file.getFileName() + " && { mkdir -p " + mp + " && mount -t ext4 "
+        + (ro ? "-o ro,noload " : "") + "$l " + mp + " || { losetup -d $l; exit 1; }; } && echo $l";
+    String out;
+    try {
+      out = run(c);
+    } catch (IOException e) {
+      try {
+        jail.withdraw(file);
+      } catch (IOException we) {
+        e.addSuppressed(we);
+      }
+      throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
+          + ") at " + mp + " through hostfs in service VM " + id + ": " + e.getMessage(), e);
+    }
+    hostfsMounted = true;
+    viaHostfs.put(mp, new HostfsDisk(file, out.strip()));
+    return mp;
+  }
+
+  private void detachViaHostfs(String guestPath, HostfsDisk h) throws IOException {
+    run("umount " + q(guestPath) + " && losetup -d " + h.loopDevice() + " && rmdir " + q(guestPath));
+    viaHostfs.remove(guestPath);
+    jail.withdraw(h.file());
+  }
+
+  /** The uid the guest runs as on the host (also its gid). */
+  public int hostUid() {
+    return jail.uid();
+  }
+
+  /** The host files attached to this guest now (each reachable to {@link #hostUid()} through an ACL entry). */
+  public java.util.Set<Path> exposedFiles() {
+    return jail.exposedFiles();
   }
 
   private int freeIndex() throws IOException {
