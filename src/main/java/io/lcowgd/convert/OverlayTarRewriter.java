@@ -120,7 +120,13 @@ public final class OverlayTarRewriter {
                 + PaxTarWriter.display(first.path) + " (same inode) instead of linking to it");
           }
           OutputStream data = w.begin(header(e, e.path, TarConstants.LF_NORMAL, e.size, null, e.xattrs));
-          long n = tin.transferTo(data);
+          long n;
+          try {
+            n = tin.transferTo(data);
+          } catch (IOException ex) {
+            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": reading its " + e.size
+                + " data bytes: " + ex.getMessage(), ex);
+          }
           if (n != e.size) {
             throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": " + n + " data bytes, header says "
                 + e.size);
@@ -192,15 +198,18 @@ public final class OverlayTarRewriter {
       }
       long first = src.captureStart();
       int firstHeader = first < 0 ? 0 : (int) ((512 - (first - start) % 512) % 512);
-      pax = RawPaxHeaders.parse(captured, firstHeader);
+      pax = RawPaxHeaders.parse(captured, firstHeader, RawPaxHeaders.Global.REFUSE);
     } catch (IOException | RuntimeException ex) {
       throw new IOException("bad tar header in the guest's export: " + ex.getMessage(), ex);
     }
-    String path = relative(raw(pax, "path", e.getName()));
+    String rawPath = raw(pax, "path", e.getName());
+    String path = clean(rawPath, "tar entry " + PaxTarWriter.display(rawPath));
     byte type = typeOf(e);
     String link = null;
     if (type == TarConstants.LF_LINK) {
-      link = relative(raw(pax, "linkpath", e.getLinkName()));
+      String rawLink = raw(pax, "linkpath", e.getLinkName());
+      link = clean(rawLink, "tar entry " + PaxTarWriter.display(path) + " links to " + PaxTarWriter.display(rawLink)
+          + ":");
     } else if (type == TarConstants.LF_SYMLINK) {
       link = raw(pax, "linkpath", e.getLinkName());
     }
@@ -287,6 +296,20 @@ public final class OverlayTarRewriter {
     } catch (ArithmeticException | NumberFormatException | java.time.DateTimeException ex) {
       throw new IOException("tar entry " + PaxTarWriter.display(path) + ": bad PAX mtime '" + v + "'", ex);
     }
+  }
+
+  /**
+   * The relative form of an entry name or hard-link target; fails (naming it with {@code what}) unless it is already
+   * clean: no {@code .} or {@code ..} component and no empty one ({@code //}) after the leading {@code ./} or
+   * {@code /} and the trailing {@code /} are stripped, so nothing can climb out of the tree.
+   */
+  private static String clean(String name, String what) throws IOException {
+    String stripped = relative(name);
+    String cleaned = PathNames.clean(stripped);
+    if (cleaned == null || !cleaned.equals(stripped)) {
+      throw new IOException(what + " not a clean relative path (it has a '.', '..' or empty component)");
+    }
+    return stripped;
   }
 
   /** {@code ./a/b/} and {@code a/b} both become {@code a/b}; {@code ./} and {@code .} become the empty string. */

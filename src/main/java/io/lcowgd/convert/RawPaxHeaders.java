@@ -15,11 +15,24 @@ final class RawPaxHeaders {
 
   private static final int RECORD = 512;
 
+  /** What to do with a global PAX header ({@code typeflag 'g'}) among an entry's headers. */
+  enum Global {
+    /** Skip it (its records are not returned). */
+    IGNORE,
+    /** Fail: a reader that applies it would see other names and metadata than these raw records. */
+    REFUSE
+  }
+
   /**
    * Parses {@code captured} (the bytes read while the parser produced one entry), whose headers start at
    * {@code firstHeader}; returns the local PAX records by key (later records win), empty if there are none.
    */
   static Map<String, byte[]> parse(byte[] captured, int firstHeader) throws IOException {
+    return parse(captured, firstHeader, Global.IGNORE);
+  }
+
+  /** {@link #parse(byte[], int)}, with global PAX headers skipped or refused as {@code global} says. */
+  static Map<String, byte[]> parse(byte[] captured, int firstHeader, Global global) throws IOException {
     Map<String, byte[]> out = new LinkedHashMap<>();
     int off = firstHeader;
     while (off + RECORD <= captured.length) {
@@ -28,6 +41,9 @@ final class RawPaxHeaders {
       long size = parseSize(captured, off + 124);
       int dataStart = off + RECORD;
       long padded = (size + RECORD - 1) / RECORD * RECORD;
+      if (type == 'g' && global == Global.REFUSE) {
+        throw new IOException("global PAX header (typeflag 'g') refused");
+      }
       if (type == 'x') {
         if (dataStart + size > captured.length) {
           throw new IOException("truncated PAX header");

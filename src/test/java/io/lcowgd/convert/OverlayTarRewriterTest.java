@@ -133,7 +133,7 @@ class OverlayTarRewriterTest {
   }
 
   /** PAX records from key/value pairs (values one char per byte). */
-  private static Map<String, String> pax(String... kv) {
+  static Map<String, String> pax(String... kv) {
     Map<String, String> m = new java.util.LinkedHashMap<>();
     for (int i = 0; i < kv.length; i += 2) {
       m.put(kv[i], kv[i + 1]);
@@ -142,26 +142,36 @@ class OverlayTarRewriterTest {
   }
 
   /** Writes tar bytes the way GNU tar's pax format lays them out: a 'x' header (PaxHeaders name) before an entry. */
-  private static final class GnuTar {
+  static final class GnuTar {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     void entry(String name, char type, int mode, long uid, long gid, long size, long mtime, String link, int major,
         int minor, Map<String, String> pax) {
       if (!pax.isEmpty()) {
-        ByteArrayOutputStream rec = new ByteArrayOutputStream();
-        for (Map.Entry<String, String> r : pax.entrySet()) {
-          byte[] body = (" " + r.getKey() + "=" + r.getValue() + "\n").getBytes(StandardCharsets.ISO_8859_1);
-          int len = body.length + Integer.toString(body.length).length();
-          if (Integer.toString(len).length() != Integer.toString(body.length).length()) {
-            len++;
-          }
-          rec.writeBytes(Integer.toString(len).getBytes(StandardCharsets.US_ASCII));
-          rec.writeBytes(body);
-        }
-        header("./PaxHeaders/" + name.replace("./", ""), 'x', 0644, 0, 0, rec.size(), Math.max(mtime, 0), "", 0, 0);
-        data(rec.toByteArray());
+        paxHeader('x', "./PaxHeaders/" + name.replace("./", ""), pax);
       }
       header(name, type, mode, uid, gid, size, Math.max(mtime, 0), link, major, minor);
+    }
+
+    /** A PAX header of {@code type} ('x' local, 'g' global) carrying {@code pax}. */
+    void paxHeader(char type, String name, Map<String, String> pax) {
+      ByteArrayOutputStream rec = new ByteArrayOutputStream();
+      for (Map.Entry<String, String> r : pax.entrySet()) {
+        byte[] body = (" " + r.getKey() + "=" + r.getValue() + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        int len = body.length + Integer.toString(body.length).length();
+        if (Integer.toString(len).length() != Integer.toString(body.length).length()) {
+          len++;
+        }
+        rec.writeBytes(Integer.toString(len).getBytes(StandardCharsets.US_ASCII));
+        rec.writeBytes(body);
+      }
+      header(name, type, 0644, 0, 0, rec.size(), 0, "", 0, 0);
+      data(rec.toByteArray());
+    }
+
+    /** The bytes so far, without an end-of-archive marker (a truncated archive). */
+    byte[] truncated() {
+      return out.toByteArray();
     }
 
     void data(byte[] d) {
