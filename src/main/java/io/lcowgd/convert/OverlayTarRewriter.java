@@ -48,6 +48,10 @@ public final class OverlayTarRewriter {
   private static final String OVERLAY_XATTRS = "trusted.overlay.";
   private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
   private static final int READ_BUFFER = 1 << 16;
+  /** Linux's bound on one xattr value ({@code XATTR_SIZE_MAX}). */
+  static final int MAX_XATTR_VALUE = 65536;
+  /** Linux's bound on an inode's xattr name list, each name with its NUL ({@code XATTR_LIST_MAX}). */
+  static final int MAX_XATTR_NAMES = 65536;
   /** {@link First#type} of a whiteout (overlayfs links its whiteouts to one shared 0/0 device inode). */
   private static final byte WHITEOUT = 'W';
 
@@ -99,7 +103,9 @@ public final class OverlayTarRewriter {
       Long inode = e.type == TarConstants.LF_DIR ? null : multiLinked.get(e.path);
       First first = inode == null ? null : firsts.get(inode);
       if (first == null && inode != null && e.type != TarConstants.LF_LINK) {
-        firsts.put(inode, new First(e.path, e.whiteout() ? WHITEOUT : e.type, e.link, e.xattrs));
+        boolean readsXattrs = e.type == TarConstants.LF_NORMAL || e.type == TarConstants.LF_SYMLINK;
+        firsts.put(inode, new First(e.path, e.whiteout() ? WHITEOUT : e.type, e.link,
+            readsXattrs ? e.xattrs : Map.of())); // only link() of regular files and symlinks reads them
       }
       switch (e.type) {
         case TarConstants.LF_DIR -> directory(w, e);
@@ -215,11 +221,18 @@ public final class OverlayTarRewriter {
     }
     Map<String, byte[]> xattrs = new TreeMap<>();
     boolean opaque = false;
+    long names = 0;
     for (Map.Entry<String, byte[]> x : pax.entrySet()) {
       if (!x.getKey().startsWith(XATTR)) {
         continue;
       }
       String key = decodeXattrKey(x.getKey().substring(XATTR.length()));
+      names += key.getBytes(StandardCharsets.UTF_8).length + 1;
+      if (x.getValue().length > MAX_XATTR_VALUE || names > MAX_XATTR_NAMES) {
+        throw new IOException("tar entry " + PaxTarWriter.display(path) + ": xattr " + key + " exceeds Linux's limits ("
+            + x.getValue().length + "-byte value, " + names + " bytes of names; at most " + MAX_XATTR_VALUE + " and "
+            + MAX_XATTR_NAMES + ")");
+      }
       if (key.equals(OPAQUE_XATTR)) {
         opaque = java.util.Arrays.equals(x.getValue(), new byte[] {'y'});
       }

@@ -42,6 +42,11 @@ final class GuestDiff {
       + " --xattrs-include='*' --numeric-owner --sort=name --warning=no-file-ignored";
   /** Bound on the guest's hard-link listing, which is held in memory. */
   static final long MAX_LINK_LISTING = 64L << 20;
+  /**
+   * Bound on the listing's record count (one map entry each, about 150 bytes of heap): overlayfs links every
+   * whiteout to one inode, so a sandbox with more deletions than this fails its guest Diff (docs/uml.md).
+   */
+  static final int MAX_LINK_RECORDS = 1 << 20;
   private static final java.util.concurrent.atomic.AtomicLong COMPLETED = new java.util.concurrent.atomic.AtomicLong();
 
   private GuestDiff() {}
@@ -110,9 +115,14 @@ final class GuestDiff {
   /**
    * Reads the link listing at the head of the export stream (records {@code <inode> <path>\0}, names one char per
    * byte, ended by an empty record) and leaves {@code in} at the first byte after it; fails past
-   * {@link #MAX_LINK_LISTING} bytes.
+   * {@link #MAX_LINK_LISTING} bytes or {@link #MAX_LINK_RECORDS} records.
    */
   static Map<String, Long> readLinks(InputStream in) throws IOException {
+    return readLinks(in, MAX_LINK_LISTING, MAX_LINK_RECORDS);
+  }
+
+  /** {@link #readLinks(InputStream)} with the given bounds on the listing's bytes and records. */
+  static Map<String, Long> readLinks(InputStream in, long maxBytes, int maxRecords) throws IOException {
     Map<String, Long> out = new HashMap<>();
     ByteArrayOutputStream rec = new ByteArrayOutputStream();
     long total = 0;
@@ -121,8 +131,8 @@ final class GuestDiff {
       if (b < 0) {
         throw new IOException("guest export ended inside its hard-link listing (" + total + " bytes)");
       }
-      if (++total > MAX_LINK_LISTING) {
-        throw new IOException("guest hard-link listing exceeds " + MAX_LINK_LISTING + " bytes");
+      if (++total > maxBytes) {
+        throw new IOException("guest hard-link listing exceeds " + maxBytes + " bytes");
       }
       if (b != 0) {
         rec.write(b);
@@ -137,6 +147,10 @@ final class GuestDiff {
       if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,18}")) {
         String shown = new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
         throw new IOException("malformed guest hard-link listing record '" + shown + "'");
+      }
+      if (out.size() == maxRecords) {
+        throw new IOException("guest hard-link listing exceeds " + maxRecords + " records (names of multiply-linked"
+            + " files, overlayfs whiteouts included)");
       }
       out.put(r.substring(sp + 1), Long.parseLong(r.substring(0, sp)));
     }

@@ -85,6 +85,25 @@ class OverlayTarRewriterHostileTest {
   }
 
   @Test
+  void xattrsBeyondLinuxsLimitsAreRefused() throws IOException {
+    GnuTar ok = root();
+    ok.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax("SCHILY.xattr.user.v", "v".repeat(65536)));
+    OverlayTarRewriter.rewrite(new ByteArrayInputStream(ok.finish()), Map.of(), OverlayTarRewriter.RootLostFound.KEEP,
+        new ByteArrayOutputStream());
+    GnuTar big = root();
+    big.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax("SCHILY.xattr.user.v", "v".repeat(65537)));
+    fails(big.finish(), Map.of(), "tar entry f", "xattr user.v", "65537-byte value");
+    GnuTar many = root();
+    String[] kv = new String[2 * 300];
+    for (int i = 0; i < 300; i++) {
+      kv[2 * i] = "SCHILY.xattr.user." + String.format("%03d", i) + "n".repeat(220);
+      kv[2 * i + 1] = "1";
+    }
+    many.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax(kv));
+    fails(many.finish(), Map.of(), "tar entry f", "bytes of names");
+  }
+
+  @Test
   void aRegularFileRepeatingAnInodeIsRefused() {
     GnuTar t = root();
     t.entry("./a", '0', 0644, 0, 0, 0, 1, "", 0, 0, Map.of());

@@ -22,6 +22,21 @@ class GuestDiffLinkListingTest {
   }
 
   @Test
+  void boundsTheListingsBytesAndRecords() throws IOException {
+    String four = "1 a\u00001 b\u00002 c\u00002 d\u0000\u0000";
+    assertEquals(4, GuestDiff.readLinks(stream(four), 100, 4).size());
+    IOException records = assertThrows(IOException.class, () -> GuestDiff.readLinks(stream(four), 100, 3));
+    assertTrue(records.getMessage().contains("exceeds 3 records"), records.getMessage());
+    IOException bytes = assertThrows(IOException.class, () -> GuestDiff.readLinks(stream(four), 16, 10));
+    assertTrue(bytes.getMessage().contains("exceeds 16 bytes"), bytes.getMessage());
+    assertEquals(1 << 20, GuestDiff.MAX_LINK_RECORDS, "the default record bound (docs/uml.md states it)");
+  }
+
+  private static ByteArrayInputStream stream(String s) {
+    return new ByteArrayInputStream(s.getBytes(StandardCharsets.ISO_8859_1));
+  }
+
+  @Test
   void refusesMalformedOrTruncatedListings() {
     for (String bad : new String[] {"x a\u0000\u0000", "12\u0000\u0000", "12 \u0000\u0000", " a\u0000\u0000",
         "12 a\u0000"}) {
