@@ -69,8 +69,10 @@ public final class OverlayTarRewriter {
   private OverlayTarRewriter() {}
 
   /**
-   * Reads the tar {@code in} up to its end-of-archive marker and writes the layer tar to {@code out} (flushed, not
-   * closed); returns the sum of its regular-file sizes. {@code multiLinked} maps the relative path (one char per name
+   * Reads the tar {@code in} to its end and writes the layer tar to {@code out} (flushed, not closed); returns the sum
+   * of its regular-file sizes. The bytes after the input's end-of-archive marker are read and dropped before the
+   * output's end-of-archive marker is written, so when reading {@code in} fails at its end (the source's command
+   * exited non-zero) the output never looks complete. {@code multiLinked} maps the relative path (one char per name
    * byte) of every non-directory with more than one link to its inode number.
    */
   public static long rewrite(InputStream in, Map<String, Long> multiLinked, RootLostFound lostFound,
@@ -143,9 +145,18 @@ public final class OverlayTarRewriter {
             + (char) e.type + "'");
       }
     }
+    drain(src); // GNU tar's block padding; a source that fails at its end (the guest command's status) fails here
     w.finish();
     buffered.flush();
     return w.dataBytes();
+  }
+
+  /** Reads {@code in} to its end, dropping the bytes. */
+  private static void drain(InputStream in) throws IOException {
+    byte[] b = new byte[READ_BUFFER];
+    while (in.read(b) >= 0) {
+      // dropped
+    }
   }
 
   /**

@@ -156,6 +156,79 @@ final class GuestDiff {
     }
   }
 
+  /** Where the export command runs: streams its stdout to {@code sink}, fails if it exits non-zero. */
+  @FunctionalInterface
+  interface Source {
+    long stream(String command, OutputStream sink) throws IOException;
+  }
+
+  /**
+   * Runs {@code command} on {@code source} (a pump thread copies its output into a pipe) and rewrites the stream
+   * (link listing, then GNU tar) into the layer tar on {@code out}. The layer tar's end-of-archive marker is written
+   * only after the command's status is known to be 0: a command that fails, even after a complete-looking tar (GNU
+   * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker.
+   * {@code what} and {@code where} name the Diff and the VM in errors.
+   */
+  static void export(Source source, String command, OverlayTarRewriter.RootLostFound lostFound, OutputStream out,
+      String what, String where) throws IOException {
+    PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
+    DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
+    CompletableFuture<Long> pump = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        pump.complete(source.stream(command, sink));
+      } catch (Throwable e) {
+        pump.completeExceptionally(e);
+      } finally {
+        sink.closeQuietly();
+      }
+    }, "lcow-guest-export (" + what + ")");
+    t.setDaemon(true);
+    t.start();
+    InputStream guarded = new PumpChecked(pin, pump);
+    try {
+      OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
+    } catch (IOException | RuntimeException e) {
+      pin.close(); // the pump discards the rest, so the guest agent stays in step
+      IOException pumpFailure = failure(pump, what, where);
+      if (pumpFailure != null) {
+        if (!causedBy(e, pumpFailure.getCause())) {
+          pumpFailure.addSuppressed(e);
+        }
+        throw pumpFailure;
+      }
+      throw new IOException(what + " (" + where + "): " + e.getMessage(), e);
+    } finally {
+      pin.close();
+    }
+    IOException pumpFailure = failure(pump, what, where);
+    if (pumpFailure != null) {
+      throw pumpFailure;
+    }
+  }
+
+  private static boolean causedBy(Throwable t, Throwable cause) {
+    for (Throwable x = t; x != null; x = x.getCause()) {
+      if (x == cause) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static IOException failure(CompletableFuture<Long> pump, String what, String where) {
+    try {
+      pump.get();
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new java.io.InterruptedIOException(what + ": interrupted waiting for " + where);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      return new IOException(what + ": guest export in " + where + " failed: " + cause.getMessage(), cause);
+    }
+  }
+
   static String q(String s) {
     return "'" + s.replace("'", "'\\''") + "'";
   }
@@ -181,66 +254,8 @@ final class GuestDiff {
 
     @Override
     public void writeTo(OutputStream out) throws IOException {
-      PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
-      DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
-      CompletableFuture<Long> pump = new CompletableFuture<>();
-      String command = exportCommand(dir);
-      Thread t = new Thread(() -> {
-        try {
-          pump.complete(vm.stream(command, sink));
-        } catch (Throwable e) {
-          pump.completeExceptionally(e);
-        } finally {
-          sink.closeQuietly();
-        }
-      }, "lcow-guest-diff-" + id);
-      t.setDaemon(true);
-      t.start();
-      InputStream guarded = new PumpChecked(pin, pump);
-      try {
-        OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
-      } catch (IOException | RuntimeException e) {
-        pin.close(); // the pump discards the rest, so the guest agent stays in step
-        IOException pumpFailure = failure(pump);
-        if (pumpFailure != null) {
-          if (!causedBy(e, pumpFailure.getCause())) {
-            pumpFailure.addSuppressed(e);
-          }
-          throw pumpFailure;
-        }
-        throw new IOException("Diff " + id + " (service VM " + lease.vmId() + "): " + e.getMessage(), e);
-      } finally {
-        pin.close();
-      }
-      IOException pumpFailure = failure(pump);
-      if (pumpFailure != null) {
-        throw pumpFailure;
-      }
+      export(vm::stream, exportCommand(dir), lostFound, out, "Diff " + id, "service VM " + lease.vmId());
       COMPLETED.incrementAndGet();
-    }
-
-    private static boolean causedBy(Throwable t, Throwable cause) {
-      for (Throwable x = t; x != null; x = x.getCause()) {
-        if (x == cause) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    private IOException failure(CompletableFuture<Long> pump) {
-      try {
-        pump.get();
-        return null;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new java.io.InterruptedIOException("Diff " + id + ": interrupted waiting for service VM "
-            + lease.vmId());
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        return new IOException("Diff " + id + ": guest export in service VM " + lease.vmId() + " failed: "
-            + cause.getMessage(), cause);
-      }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.lcowgd.convert;
 
 import static io.lcowgd.convert.OverlayTarRewriterTest.pax;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import io.lcowgd.convert.OverlayTarRewriterTest.GnuTar;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -101,6 +103,29 @@ class OverlayTarRewriterHostileTest {
     }
     many.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax(kv));
     fails(many.finish(), Map.of(), "tar entry f", "bytes of names");
+  }
+
+  @Test
+  void aSourceFailingAfterTheEndOfArchiveLeavesTheOutputWithoutItsEndMarker() throws IOException {
+    GnuTar t = root();
+    t.entry("./f", '0', 0644, 0, 0, 5, 1, "", 0, 0, Map.of());
+    t.data("data\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    byte[] tar = java.util.Arrays.copyOf(t.finish(), 5 * 65536); // GNU tar -b 128 pads to 64 KiB blocks
+    ByteArrayOutputStream full = new ByteArrayOutputStream();
+    OverlayTarRewriter.rewrite(new ByteArrayInputStream(tar), Map.of(), OverlayTarRewriter.RootLostFound.KEEP, full);
+    InputStream failing = new java.io.SequenceInputStream(new ByteArrayInputStream(tar), new InputStream() {
+      @Override
+      public int read() throws IOException {
+        throw new IOException("tar exited with status 2");
+      }
+    });
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    IOException e = assertThrows(IOException.class, () -> OverlayTarRewriter.rewrite(failing, Map.of(),
+        OverlayTarRewriter.RootLostFound.KEEP, out));
+    assertTrue(e.getMessage().contains("status 2"), e.getMessage());
+    byte[] got = out.toByteArray();
+    assertTrue(got.length <= full.size() - 1024, "no end-of-archive marker written: " + got.length);
+    assertArrayEquals(java.util.Arrays.copyOf(full.toByteArray(), got.length), got, "a prefix of the full output");
   }
 
   @Test

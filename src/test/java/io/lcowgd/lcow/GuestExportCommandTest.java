@@ -1,6 +1,8 @@
 package io.lcowgd.lcow;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -81,6 +83,56 @@ class GuestExportCommandTest {
     }
   }
 
+  @Test
+  void aGuestTarThatExitsNonZeroFailsTheExportAndNoEndOfArchiveIsWritten() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("tree"));
+    Files.writeString(dir.resolve("a"), "a\n");
+    Files.createLink(dir.resolve("b"), dir.resolve("a"));
+    // GNU tar writes a complete archive of "." and then exits 2 for the missing operand
+    String failing = hostCommand(dir) + " ./missing";
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    IOException e = assertThrows(IOException.class, () -> GuestDiff.export(GuestExportCommandTest::runOnHost,
+        failing, OverlayTarRewriter.RootLostFound.KEEP, out, "Diff x", "host shell"));
+    assertTrue(e.getMessage().contains("Diff x: guest export in host shell failed: ")
+        && e.getMessage().contains("status 2") && e.getMessage().contains("missing"), e.getMessage());
+    ByteArrayOutputStream ok = new ByteArrayOutputStream();
+    GuestDiff.export(GuestExportCommandTest::runOnHost, hostCommand(dir), OverlayTarRewriter.RootLostFound.KEEP, ok,
+        "Diff x", "host shell");
+    List<String> names = new java.util.ArrayList<>();
+    try (var tin = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        new java.io.ByteArrayInputStream(ok.toByteArray()))) {
+      for (var en = tin.getNextEntry(); en != null; en = tin.getNextEntry()) {
+        names.add(en.getName() + (en.isLink() ? "->" + en.getLinkName() : ""));
+      }
+    }
+    assertEquals(List.of("a", "b->a"), names, "the same command without the missing operand exports the tree");
+    byte[] got = out.toByteArray();
+    assertTrue(got.length <= ok.size() - 1024, "no end-of-archive marker after a failed command: " + got.length);
+    assertArrayEquals(java.util.Arrays.copyOf(ok.toByteArray(), got.length), got, "a prefix of the full export");
+  }
+
+  /** The export command with the host's GNU tar and find. */
+  private static String hostCommand(Path dir) {
+    return GuestDiff.exportCommand(dir.toString()).replace(GuestDiff.GNU_TAR, "/bin/tar")
+        .replace(GuestDiff.GNU_FIND, "/usr/bin/find");
+  }
+
+  /** {@link GuestDiff.Source} as a host process: stdout to the sink, fails with the status and stderr. */
+  private static long runOnHost(String command, java.io.OutputStream sink) throws IOException {
+    Process p = new ProcessBuilder("sh", "-c", command).start();
+    long n = p.getInputStream().transferTo(sink);
+    String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      int status = p.waitFor();
+      if (status != 0) {
+        throw new IOException("'" + command + "' failed with status " + status + ": " + err.strip());
+      }
+    } catch (InterruptedException ex) {
+      throw new java.io.InterruptedIOException();
+    }
+    return n;
+  }
+
   private static byte[] hostExport(Path img) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img))) {
@@ -91,8 +143,7 @@ class GuestExportCommandTest {
 
   /** Runs the guest's export command on the host and rewrites its output as {@link GuestDiff} does. */
   private Path commandOutput(Path dir) throws IOException {
-    String cmd = GuestDiff.exportCommand(dir.toString()).replace(GuestDiff.GNU_TAR, "/bin/tar")
-        .replace(GuestDiff.GNU_FIND, "/usr/bin/find");
+    String cmd = hostCommand(dir);
     Path out = Files.createTempFile(tmp, "export", ".bin");
     Process p = new ProcessBuilder("sh", "-c", cmd).redirectOutput(out.toFile()).redirectErrorStream(false).start();
     String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
