@@ -28,7 +28,7 @@ class OverlayTarRewriterTest {
     GnuTar t = new GnuTar();
     t.entry("./", '5', 0755, 0, 0, 0, 1000, "", 0, 0, pax("mtime", "1000.5"));
     t.entry("./d/", '5', 01777, 0, 0, 0, 0, "", 0, 0, pax("mtime", "-1.5", "SCHILY.xattr.trusted.overlay.opaque", "y",
-        "SCHILY.xattr.trusted.overlay.origin", "\u0000\u00fb", "SCHILY.xattr.user.a%3Db%25", "1"));
+        "SCHILY.xattr.trusted.overlay.origin", "\u0000\u00fb", "SCHILY.xattr.user.a%25b", "1"));
     t.entry("./d/gone", '3', 0, 5, 6, 0, 77, "", 0, 0, pax("mtime", "77.000000001"));
     t.entry("./d/gone2", '3', 0, 5, 6, 0, 77, "", 0, 0, pax("mtime", "77.000000001"));
     byte[] data = "hi".getBytes(StandardCharsets.US_ASCII);
@@ -59,8 +59,8 @@ class OverlayTarRewriterTest {
     }
     String cap = java.util.HexFormat.of().formatHex(CAP);
     assertEquals(List.of(
-        // the xattr key is "user.a=b%": written raw, as the host export writes it
-        "d/ 5 41777 0:0 1969-12-31T23:59:58.500Z 0  0,0 user.a=62253d31",
+        // the xattr key is "user.a%b" (GNU tar's %25 escape undone)
+        "d/ 5 41777 0:0 1969-12-31T23:59:58.500Z 0  0,0 user.a%b=31",
         "d/.wh..wh..opq 0 101777 0:0 1969-12-31T23:59:58.500Z 0  0,0",
         "d/.wh.gone 0 100600 5:6 1970-01-01T00:01:17.000000001Z 0  0,0",
         "d/.wh.gone2 0 100600 5:6 1970-01-01T00:01:17.000000001Z 0  0,0",
@@ -76,6 +76,17 @@ class OverlayTarRewriterTest {
     assertTrue(indexOf(bytes, "path=caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1)) > 0, "raw name byte kept");
     assertTrue(indexOf(bytes, "linkpath=t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1)) > 0, "raw link byte kept");
     assertArrayEquals(CAP, entries.get(4).xattrs().get("security.capability"));
+  }
+
+  @Test
+  void anXattrNameWithAnEqualsSignFailsAsOnTheHostExport() {
+    GnuTar t = new GnuTar();
+    t.entry("./", '5', 0755, 0, 0, 0, 1, "", 0, 0, Map.of());
+    t.entry("./d/", '5', 0755, 0, 0, 0, 1, "", 0, 0, pax("SCHILY.xattr.user.a%3Db%25", "1"));
+    IOException e = assertThrows(LayerTarException.class, () -> OverlayTarRewriter.rewrite(
+        new ByteArrayInputStream(t.finish()), Map.of(), OverlayTarRewriter.RootLostFound.KEEP,
+        new ByteArrayOutputStream()));
+    assertTrue(e.getMessage().contains("tar entry d/: xattr name user.a=b% contains '='"), e.getMessage());
   }
 
   @Test

@@ -55,7 +55,7 @@ class GuestExportCommandTest {
     TarBytes.assertSameBytes(host, guest, "overlay sandbox");
     String listing = new String(host, java.nio.charset.StandardCharsets.ISO_8859_1);
     for (String expected : List.of(".wh.gone.txt", "keep/.wh.del2", ".wh.gone-dir", "wipe/.wh..wh..opq",
-        "SCHILY.xattr.security.capability", "SCHILY.xattr.user.k=v%x", "SCHILY.xattr.system.posix_acl_access",
+        "SCHILY.xattr.security.capability", "SCHILY.xattr.user.k%x=odd", "SCHILY.xattr.system.posix_acl_access",
         "mtime=-315619199.876543211", "uid=4000000000", "hl/d/second", "SCHILY.xattr.system.posix_acl_default",
         "SCHILY.xattr.user.big=" + "a".repeat(900))) {
       assertTrue(listing.contains(expected), "the fixture exercises " + expected);
@@ -109,6 +109,16 @@ class GuestExportCommandTest {
     byte[] got = out.toByteArray();
     assertTrue(got.length <= ok.size() - 1024, "no end-of-archive marker after a failed command: " + got.length);
     assertArrayEquals(java.util.Arrays.copyOf(ok.toByteArray(), got.length), got, "a prefix of the full export");
+  }
+
+  @Test
+  void anXattrNameWithAnEqualsSignFailsTheExportLikeTheHostExport() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("eq"));
+    Files.writeString(dir.resolve("f"), "x");
+    HostTools.check("setfattr", "-n", "user.k=v", "-v", "1", dir.resolve("f").toString());
+    IOException e = assertThrows(IOException.class, () -> GuestDiff.export(GuestExportCommandTest::runOnHost,
+        hostCommand(dir), OverlayTarRewriter.RootLostFound.KEEP, new ByteArrayOutputStream(), "Diff x", "host shell"));
+    assertTrue(e.getMessage().contains("tar entry f: xattr name user.k=v contains '='"), e.getMessage());
   }
 
   /** The export command with the host's GNU tar and find. */

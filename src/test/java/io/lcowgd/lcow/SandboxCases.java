@@ -47,7 +47,7 @@ final class SandboxCases {
       setfattr -n user.hl -v linked hard
       setfattr -n user.foo -v bar keep/new.txt; setfattr -n user.raw -v 0xff00fe80 keep/new.txt
       setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= big.bin
-      setfattr -n 'user.k=v%x' -v odd empty
+      setfattr -n 'user.k%x' -v odd empty
       setfattr -n trusted.mine -v t wipe; setfattr -n user.dirx -v d keep
       setfattr -h -n trusted.sym -v s link; setfattr -n security.fifo -v f fifo
       acl=0sAgAAAAEABgD/////AgAHAHsAAAAEAAQA/////xAABwD/////IAAEAP////8=
