@@ -254,7 +254,12 @@ public final class OverlayTarRewriter {
     byte[] mt = pax.get("mtime");
     Instant mtime = mt != null ? paxTime(new String(mt, StandardCharsets.US_ASCII), path)
         : Instant.ofEpochSecond(e.getModTime().getTime() / 1000);
-    return new In(path, type, e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(),
+    long uid = e.getLongUserId();
+    long gid = e.getLongGroupId();
+    if (uid < 0 || uid > io.lcowgd.ext4.FileMeta.MAX_ID || gid < 0 || gid > io.lcowgd.ext4.FileMeta.MAX_ID) {
+      throw new IOException("tar entry " + PaxTarWriter.display(path) + ": uid/gid out of range: " + uid + "/" + gid);
+    }
+    return new In(path, type, e.getMode() & 07777, uid, gid,
         type == TarConstants.LF_NORMAL ? e.getSize() : 0, mtime, link, e.getDevMajor(), e.getDevMinor(), xattrs,
         opaque && type == TarConstants.LF_DIR);
   }

@@ -128,6 +128,15 @@ class OverlayTarRewriterHostileTest {
     assertArrayEquals(java.util.Arrays.copyOf(full.toByteArray(), got.length), got, "a prefix of the full output");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"uid=-5", "gid=-1", "uid=4294967296", "gid=99999999999"})
+  void idsOutsideZeroToTwoToThe32AreRefused(String record) {
+    GnuTar t = root();
+    String[] kv = record.split("=");
+    t.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax(kv[0], kv[1]));
+    fails(t.finish(), Map.of(), "tar entry f: uid/gid out of range");
+  }
+
   @Test
   void aRegularFileRepeatingAnInodeIsRefused() {
     GnuTar t = root();
