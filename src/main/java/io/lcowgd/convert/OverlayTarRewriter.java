@@ -3,8 +3,6 @@ package io.lcowgd.convert;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
@@ -251,9 +249,7 @@ public final class OverlayTarRewriter {
         xattrs.put(key, x.getValue());
       }
     }
-    byte[] mt = pax.get("mtime");
-    Instant mtime = mt != null ? paxTime(new String(mt, StandardCharsets.US_ASCII), path)
-        : Instant.ofEpochSecond(e.getModTime().getTime() / 1000);
+    Instant mtime = e.getLastModifiedTime().toInstant(); // commons-compress parses PAX mtimes to the nanosecond
     long uid = e.getLongUserId();
     long gid = e.getLongGroupId();
     if (uid < 0 || uid > io.lcowgd.ext4.FileMeta.MAX_ID || gid < 0 || gid > io.lcowgd.ext4.FileMeta.MAX_ID) {
@@ -310,21 +306,6 @@ public final class OverlayTarRewriter {
       }
     }
     return b.toString();
-  }
-
-  /** A PAX time ({@code [-]seconds[.fraction]}, the fraction cut to nanoseconds) as an instant. */
-  static Instant paxTime(String v, String path) throws IOException {
-    try {
-      if (!v.matches("-?[0-9]{1,19}(\\.[0-9]+)?")) {
-        throw new NumberFormatException(v);
-      }
-      BigDecimal d = new BigDecimal(v);
-      BigDecimal sec = d.setScale(0, RoundingMode.FLOOR);
-      int nanos = d.subtract(sec).movePointRight(9).setScale(0, RoundingMode.FLOOR).intValueExact();
-      return Instant.ofEpochSecond(sec.longValueExact(), nanos);
-    } catch (ArithmeticException | NumberFormatException | java.time.DateTimeException ex) {
-      throw new IOException("tar entry " + PaxTarWriter.display(path) + ": bad PAX mtime '" + v + "'", ex);
-    }
   }
 
   /**

@@ -113,14 +113,25 @@ class OverlayTarRewriterTest {
     assertTrue(e.getMessage().contains("tar entry b links to a"), e.getMessage());
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"-1.5, -2, 500000000", "-0.5, -1, 500000000",
+      "77.000000001, 77, 1", "-315619199.876543211, -315619200, 123456789", "10413792000.25, 10413792000, 250000000",
+      "5.1234567899, 5, 123456789", "5.1, 5, 100000000", "-1, -1, 0"})
+  void reEmitsPaxMtimesToTheNanosecond(String pax, long sec, int nanos) throws IOException {
+    GnuTar t = new GnuTar();
+    t.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax("mtime", pax));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    OverlayTarRewriter.rewrite(new ByteArrayInputStream(t.finish()), Map.of(), OverlayTarRewriter.RootLostFound.KEEP,
+        out);
+    assertEquals(Instant.ofEpochSecond(sec, nanos), RawTar.read(out.toByteArray()).get(0).mtime());
+  }
+
   @Test
-  void parsesPaxTimesAndXattrKeyEscapes() throws IOException {
-    assertEquals(Instant.ofEpochSecond(-315619200, 123456789),
-        OverlayTarRewriter.paxTime("-315619199.876543211", "x"));
-    assertEquals(Instant.ofEpochSecond(5, 100_000_000), OverlayTarRewriter.paxTime("5.1", "x"));
-    assertEquals(Instant.ofEpochSecond(5, 123456789), OverlayTarRewriter.paxTime("5.1234567899", "x"));
-    assertEquals(Instant.ofEpochSecond(-1), OverlayTarRewriter.paxTime("-1", "x"));
-    assertThrows(IOException.class, () -> OverlayTarRewriter.paxTime("1e5", "x"));
+  void refusesAMalformedPaxMtimeAndUndoesXattrKeyEscapes() {
+    GnuTar t = new GnuTar();
+    t.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax("mtime", "1e5"));
+    assertThrows(IOException.class, () -> OverlayTarRewriter.rewrite(new ByteArrayInputStream(t.finish()), Map.of(),
+        OverlayTarRewriter.RootLostFound.KEEP, new ByteArrayOutputStream()));
     assertEquals("user.a=b%c%3", OverlayTarRewriter.decodeXattrKey("user.a%3Db%25c%3"));
   }
 
