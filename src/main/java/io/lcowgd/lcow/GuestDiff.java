@@ -144,15 +144,18 @@ final class GuestDiff {
       String r = rec.toString(StandardCharsets.ISO_8859_1);
       rec.reset();
       int sp = r.indexOf(' ');
-      if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,18}")) {
-        String shown = new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
-        throw new IOException("malformed guest hard-link listing record '" + shown + "'");
+      long inode = sp > 0 && sp <= 18 && sp < r.length() - 1 ? digits(r, sp) : -1;
+      if (inode < 0) {
+        String cut = r.length() > 200 ? r.substring(0, 200) : r;
+        String shown = new String(cut.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+        throw new IOException("malformed guest hard-link listing record '" + shown + "'"
+            + (r.length() > 200 ? " (first 200 of " + r.length() + " bytes)" : ""));
       }
       if (out.size() == maxRecords) {
         throw new IOException("guest hard-link listing exceeds " + maxRecords + " records (names of multiply-linked"
             + " files, overlayfs whiteouts included)");
       }
-      out.put(r.substring(sp + 1), Long.parseLong(r.substring(0, sp)));
+      out.put(r.substring(sp + 1), inode);
     }
   }
 
@@ -185,7 +188,7 @@ final class GuestDiff {
     }, "lcow-guest-export (" + what + ")");
     t.setDaemon(true);
     t.start();
-    InputStream guarded = new PumpChecked(pin, pump);
+    InputStream guarded = new java.io.BufferedInputStream(new PumpChecked(pin, pump), 1 << 16); // listing + tar
     try {
       OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
     } catch (IOException | RuntimeException e) {
@@ -227,6 +230,19 @@ final class GuestDiff {
       Throwable cause = e.getCause();
       return new IOException(what + ": guest export in " + where + " failed: " + cause.getMessage(), cause);
     }
+  }
+
+  /** The decimal number {@code s[0, end)}, or -1 if a char there is not a digit. */
+  private static long digits(String s, int end) {
+    long v = 0;
+    for (int i = 0; i < end; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   static String q(String s) {
