@@ -42,7 +42,6 @@ public final class OverlayTarRewriter {
   }
 
   private static final String LOST_FOUND = "lost+found";
-  private static final String XATTR = "SCHILY.xattr.";
   private static final String OVERLAY_XATTRS = "trusted.overlay.";
   private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
   private static final int READ_BUFFER = 1 << 16;
@@ -202,21 +201,17 @@ public final class OverlayTarRewriter {
 
   /** Reads the next entry's headers (raw PAX records captured alongside the parser); null at the end of archive. */
   private static In next(TarInput src, TarArchiveInputStream tin, long start) throws IOException {
-    src.startCapture();
-    TarArchiveEntry e;
-    Map<String, byte[]> pax;
+    RawPaxHeaders.Entry read;
     try {
-      e = tin.getNextEntry();
-      byte[] captured = src.stopCapture();
-      if (e == null) {
-        return null;
-      }
-      long first = src.captureStart();
-      int firstHeader = first < 0 ? 0 : (int) ((512 - (first - start) % 512) % 512);
-      pax = RawPaxHeaders.parse(captured, firstHeader, RawPaxHeaders.Global.REFUSE);
+      read = RawPaxHeaders.next(src, tin, start, RawPaxHeaders.Global.REFUSE);
     } catch (IOException | RuntimeException ex) {
       throw new IOException("bad tar header in the guest's export: " + ex.getMessage(), ex);
     }
+    if (read == null) {
+      return null;
+    }
+    TarArchiveEntry e = read.entry();
+    Map<String, byte[]> pax = read.pax();
     String rawPath = raw(pax, "path", e.getName());
     String path = clean(rawPath, "tar entry " + PaxTarWriter.display(rawPath));
     byte type = typeOf(e);
@@ -231,11 +226,8 @@ public final class OverlayTarRewriter {
     Map<String, byte[]> xattrs = new TreeMap<>();
     boolean opaque = false;
     long names = 0;
-    for (Map.Entry<String, byte[]> x : pax.entrySet()) {
-      if (!x.getKey().startsWith(XATTR)) {
-        continue;
-      }
-      String key = decodeXattrKey(x.getKey().substring(XATTR.length()));
+    for (Map.Entry<String, byte[]> x : read.xattrs().entrySet()) {
+      String key = decodeXattrKey(x.getKey());
       names += key.getBytes(StandardCharsets.UTF_8).length + 1;
       if (x.getValue().length > MAX_XATTR_VALUE || names > MAX_XATTR_NAMES) {
         throw new IOException("tar entry " + PaxTarWriter.display(path) + ": xattr " + key + " exceeds Linux's limits ("
