@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.testing.TarBytes;
+import io.lcowgd.testing.TarFixtures;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -73,8 +75,10 @@ class OverlayTarRewriterTest {
         "caf\ufffd 0 100644 0:0 1970-01-01T00:00:05Z 0  0,0",
         "z 4 60600 0:0 1970-01-01T00:00:06Z 0  7,200"), got);
     byte[] bytes = out.toByteArray();
-    assertTrue(indexOf(bytes, "path=caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1)) > 0, "raw name byte kept");
-    assertTrue(indexOf(bytes, "linkpath=t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1)) > 0, "raw link byte kept");
+    assertTrue(TarBytes.indexOf(bytes, "path=caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1), 0) > 0,
+        "raw name byte kept");
+    assertTrue(TarBytes.indexOf(bytes, "linkpath=t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1), 0) > 0,
+        "raw link byte kept");
     assertArrayEquals(CAP, entries.get(4).xattrs().get("security.capability"));
   }
 
@@ -141,19 +145,6 @@ class OverlayTarRewriterTest {
     return RawTar.read(out.toByteArray()).stream().map(RawTar.Entry::name).toList();
   }
 
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
-
   /** PAX records from key/value pairs (values one char per byte). */
   static Map<String, String> pax(String... kv) {
     Map<String, String> m = new java.util.LinkedHashMap<>();
@@ -177,18 +168,11 @@ class OverlayTarRewriterTest {
 
     /** A PAX header of {@code type} ('x' local, 'g' global) carrying {@code pax}. */
     void paxHeader(char type, String name, Map<String, String> pax) {
-      ByteArrayOutputStream rec = new ByteArrayOutputStream();
-      for (Map.Entry<String, String> r : pax.entrySet()) {
-        byte[] body = (" " + r.getKey() + "=" + r.getValue() + "\n").getBytes(StandardCharsets.ISO_8859_1);
-        int len = body.length + Integer.toString(body.length).length();
-        if (Integer.toString(len).length() != Integer.toString(body.length).length()) {
-          len++;
-        }
-        rec.writeBytes(Integer.toString(len).getBytes(StandardCharsets.US_ASCII));
-        rec.writeBytes(body);
-      }
-      header(name, type, 0644, 0, 0, rec.size(), 0, "", 0, 0);
-      data(rec.toByteArray());
+      Map<String, byte[]> raw = new java.util.LinkedHashMap<>();
+      pax.forEach((k, v) -> raw.put(k, v.getBytes(StandardCharsets.ISO_8859_1)));
+      byte[] rec = TarFixtures.paxRecords(raw);
+      header(name, type, 0644, 0, 0, rec.length, 0, "", 0, 0);
+      data(rec);
     }
 
     /** The bytes so far, without an end-of-archive marker (a truncated archive). */

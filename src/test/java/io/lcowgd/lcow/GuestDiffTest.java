@@ -10,6 +10,7 @@ import io.lcowgd.graphdriver.StatusLine;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.TarBytes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

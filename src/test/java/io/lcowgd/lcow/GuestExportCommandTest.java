@@ -13,6 +13,7 @@ import io.lcowgd.disk.FileRangeDisk;
 import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.ext4.KernelImages;
 import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.TarBytes;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
