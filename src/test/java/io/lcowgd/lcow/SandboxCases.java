@@ -78,6 +78,16 @@ final class SandboxCases {
     }
   }
 
+  /**
+   * Run after {@link #BASE} and {@link #CHANGES} directly in a filesystem without {@code upper/} (a whole-filesystem
+   * export): a whiteout and an opaque directory made by hand, and a {@code trusted.overlay.*} xattr to drop.
+   */
+  static final String WHOLE_FS = """
+      set -e; cd "$1"
+      mknod wh c 0 0; mkdir op; echo i > op/in
+      setfattr -n trusted.overlay.opaque -v y op; setfattr -n trusted.overlay.origin -v x op/in
+      """;
+
   /** Runs {@code script} with {@code dir} as {@code $1}. */
   static void run(String script, Path dir) throws IOException {
     HostTools.check("bash", "-c", script, "sandbox-cases", dir.toString());
