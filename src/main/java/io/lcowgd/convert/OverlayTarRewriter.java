@@ -16,8 +16,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * Rewrites, entry by entry and streaming, a GNU tar of an overlay upper directory (as a service VM writes it with
  * {@code tar --format=pax --xattrs --xattrs-include='*' --numeric-owner --sort=name -C upper .}) into exactly the
  * bytes {@link Ext4ToTar}'s sandbox export writes for the same tree: every entry is re-emitted through
- * {@link PaxTarWriter} with the sandbox export's translation ({@link LayerTarEmitter}), so the two agree by
- * construction as long as the input carries the same metadata in the same order.
+ * {@link PaxTarWriter}, with {@link LayerTarEmitter}'s whiteout writer and its opaque and {@code trusted.overlay.*}
+ * rules; the hard-link rules below are this class's own, kept in step with the export's by the byte-identity tests
+ * ({@code GuestExportCommandTest}, {@code GuestDiffTest}).
  *
  * <p>Input rules: entries in the order {@code --sort=name} gives (depth-first pre-order, children bytewise sorted:
  * the sandbox export's order); names, link names, {@code mtime} (nanoseconds, negative), {@code uid}/{@code gid} and
@@ -42,8 +43,6 @@ public final class OverlayTarRewriter {
   }
 
   private static final String LOST_FOUND = "lost+found";
-  private static final String OVERLAY_XATTRS = "trusted.overlay.";
-  private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
   private static final int READ_BUFFER = 1 << 16;
   /** Linux's bound on one xattr value ({@code XATTR_SIZE_MAX}). */
   static final int MAX_XATTR_VALUE = 65536;
@@ -179,11 +178,7 @@ public final class OverlayTarRewriter {
   }
 
   private static void whiteout(PaxTarWriter w, In e) throws IOException {
-    int slash = e.path.lastIndexOf('/');
-    String name = e.path.substring(0, slash + 1) + LayerTarEmitter.WHITEOUT_PREFIX + e.path.substring(slash + 1);
-    w.begin(new PaxTarWriter.Header(name, TarConstants.LF_NORMAL, 0600, e.uid, e.gid, 0, e.mtime, null, 0, 0,
-        Map.of()));
-    w.end();
+    LayerTarEmitter.whiteout(w, e.path, e.uid, e.gid, e.mtime);
   }
 
   private static void directory(PaxTarWriter w, In e) throws IOException {
@@ -224,7 +219,6 @@ public final class OverlayTarRewriter {
       link = raw(pax, "linkpath", e.getLinkName());
     }
     Map<String, byte[]> xattrs = new TreeMap<>();
-    boolean opaque = false;
     long names = 0;
     for (Map.Entry<String, byte[]> x : read.xattrs().entrySet()) {
       String key = decodeXattrKey(x.getKey());
@@ -234,13 +228,10 @@ public final class OverlayTarRewriter {
             + x.getValue().length + "-byte value, " + names + " bytes of names; at most " + MAX_XATTR_VALUE + " and "
             + MAX_XATTR_NAMES + ")");
       }
-      if (key.equals(OPAQUE_XATTR)) {
-        opaque = java.util.Arrays.equals(x.getValue(), new byte[] {'y'});
-      }
-      if (!key.startsWith(OVERLAY_XATTRS)) {
-        xattrs.put(key, x.getValue());
-      }
+      xattrs.put(key, x.getValue());
     }
+    boolean opaque = LayerTarEmitter.isOpaque(xattrs);
+    xattrs.keySet().removeIf(LayerTarEmitter::isOverlayXattr);
     Instant mtime = e.getLastModifiedTime().toInstant(); // commons-compress parses PAX mtimes to the nanosecond
     long uid = e.getLongUserId();
     long gid = e.getLongGroupId();
