@@ -208,13 +208,13 @@ public final class OverlayTarRewriter {
     TarArchiveEntry e = read.entry();
     Map<String, byte[]> pax = read.pax();
     String rawPath = raw(pax, "path", e.getName());
-    String path = clean(rawPath, "tar entry " + PaxTarWriter.display(rawPath));
+    String path = clean(rawPath, "tar entry " + PaxTarWriter.display(rawPath) + ": the name is");
     byte type = typeOf(e);
     String link = null;
     if (type == TarConstants.LF_LINK) {
       String rawLink = raw(pax, "linkpath", e.getLinkName());
-      link = clean(rawLink, "tar entry " + PaxTarWriter.display(path) + " links to " + PaxTarWriter.display(rawLink)
-          + ":");
+      link = clean(rawLink, "tar entry " + PaxTarWriter.display(path) + ": the hard-link target "
+          + PaxTarWriter.display(rawLink) + " is");
     } else if (type == TarConstants.LF_SYMLINK) {
       link = raw(pax, "linkpath", e.getLinkName());
     }
