@@ -24,6 +24,8 @@ final class LayerTarEmitter {
   static final String WHITEOUT_PREFIX = ".wh.";
   static final String OPAQUE_MARKER = ".wh..wh..opq";
   private static final byte[] Y = {'y'};
+  private static final String OVERLAY_XATTRS = "trusted.overlay.";
+  private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
 
   private final PaxTarWriter w;
   private final Map<LinkKey, String> firstNames = new HashMap<>();
@@ -48,14 +50,14 @@ final class LayerTarEmitter {
       return;
     }
     Map<String, byte[]> xattrs = new TreeMap<>(image.xattrs(ino));
-    byte[] opaque = xattrs.get("trusted.overlay.opaque");
-    xattrs.keySet().removeIf(k -> k.startsWith("trusted.overlay."));
+    boolean opaque = isOpaque(xattrs);
+    xattrs.keySet().removeIf(LayerTarEmitter::isOverlayXattr);
     int perm = ino.permissions();
     switch (ino.type()) {
       case Ext4Inode.S_IFDIR:
         header(path + "/", TarConstants.LF_DIR, perm, ino, 0, null, xattrs);
         w.end();
-        if (opaqueMarkers && opaque != null && java.util.Arrays.equals(opaque, Y)) {
+        if (opaqueMarkers && opaque) {
           header(path + "/" + OPAQUE_MARKER, TarConstants.LF_NORMAL, perm, ino, 0, null, Map.of());
           w.end();
         }
@@ -96,11 +98,26 @@ final class LayerTarEmitter {
 
   /** Writes the AUFS whiteout {@code <dir>/.wh.<name>} for path {@code dir/name}. */
   void whiteout(String path, long uid, long gid, Instant mtime) throws IOException {
+    whiteout(w, path, uid, gid, mtime);
+  }
+
+  /** Writes to {@code w} the AUFS whiteout {@code <dir>/.wh.<name>} for path {@code dir/name} (0600, no xattrs). */
+  static void whiteout(PaxTarWriter w, String path, long uid, long gid, Instant mtime) throws IOException {
     int slash = path.lastIndexOf('/');
     String name = slash < 0 ? WHITEOUT_PREFIX + path : path.substring(0, slash + 1) + WHITEOUT_PREFIX
         + path.substring(slash + 1);
     w.begin(new PaxTarWriter.Header(name, TarConstants.LF_NORMAL, 0600, uid, gid, 0, mtime, null, 0, 0, Map.of()));
     w.end();
+  }
+
+  /** Whether {@code xattrs} mark an overlay opaque directory ({@code trusted.overlay.opaque=y}). */
+  static boolean isOpaque(Map<String, byte[]> xattrs) {
+    return java.util.Arrays.equals(xattrs.get(OPAQUE_XATTR), Y);
+  }
+
+  /** Whether {@code name} is overlayfs bookkeeping ({@code trusted.overlay.*}), which the layer tar leaves out. */
+  static boolean isOverlayXattr(String name) {
+    return name.startsWith(OVERLAY_XATTRS);
   }
 
   /**

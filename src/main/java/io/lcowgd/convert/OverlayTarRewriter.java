@@ -3,8 +3,6 @@ package io.lcowgd.convert;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
@@ -18,8 +16,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * Rewrites, entry by entry and streaming, a GNU tar of an overlay upper directory (as a service VM writes it with
  * {@code tar --format=pax --xattrs --xattrs-include='*' --numeric-owner --sort=name -C upper .}) into exactly the
  * bytes {@link Ext4ToTar}'s sandbox export writes for the same tree: every entry is re-emitted through
- * {@link PaxTarWriter} with the sandbox export's translation ({@link LayerTarEmitter}), so the two agree by
- * construction as long as the input carries the same metadata in the same order.
+ * {@link PaxTarWriter}, with {@link LayerTarEmitter}'s whiteout writer and its opaque and {@code trusted.overlay.*}
+ * rules; the hard-link rules below are this class's own, kept in step with the export's by the byte-identity tests
+ * ({@code GuestExportCommandTest}, {@code GuestDiffTest}).
  *
  * <p>Input rules: entries in the order {@code --sort=name} gives (depth-first pre-order, children bytewise sorted:
  * the sandbox export's order); names, link names, {@code mtime} (nanoseconds, negative), {@code uid}/{@code gid} and
@@ -44,10 +43,11 @@ public final class OverlayTarRewriter {
   }
 
   private static final String LOST_FOUND = "lost+found";
-  private static final String XATTR = "SCHILY.xattr.";
-  private static final String OVERLAY_XATTRS = "trusted.overlay.";
-  private static final String OPAQUE_XATTR = "trusted.overlay.opaque";
   private static final int READ_BUFFER = 1 << 16;
+  /** Linux's bound on one xattr value ({@code XATTR_SIZE_MAX}). */
+  static final int MAX_XATTR_VALUE = 65536;
+  /** Linux's bound on an inode's xattr name list, each name with its NUL ({@code XATTR_LIST_MAX}). */
+  static final int MAX_XATTR_NAMES = 65536;
   /** {@link First#type} of a whiteout (overlayfs links its whiteouts to one shared 0/0 device inode). */
   private static final byte WHITEOUT = 'W';
 
@@ -65,8 +65,10 @@ public final class OverlayTarRewriter {
   private OverlayTarRewriter() {}
 
   /**
-   * Reads the tar {@code in} up to its end-of-archive marker and writes the layer tar to {@code out} (flushed, not
-   * closed); returns the sum of its regular-file sizes. {@code multiLinked} maps the relative path (one char per name
+   * Reads the tar {@code in} to its end and writes the layer tar to {@code out} (flushed, not closed); returns the sum
+   * of its regular-file sizes. The bytes after the input's end-of-archive marker are read and dropped before the
+   * output's end-of-archive marker is written, so when reading {@code in} fails at its end (the source's command
+   * exited non-zero) the output never looks complete. {@code multiLinked} maps the relative path (one char per name
    * byte) of every non-directory with more than one link to its inode number.
    */
   public static long rewrite(InputStream in, Map<String, Long> multiLinked, RootLostFound lostFound,
@@ -99,7 +101,9 @@ public final class OverlayTarRewriter {
       Long inode = e.type == TarConstants.LF_DIR ? null : multiLinked.get(e.path);
       First first = inode == null ? null : firsts.get(inode);
       if (first == null && inode != null && e.type != TarConstants.LF_LINK) {
-        firsts.put(inode, new First(e.path, e.whiteout() ? WHITEOUT : e.type, e.link, e.xattrs));
+        boolean readsXattrs = e.type == TarConstants.LF_NORMAL || e.type == TarConstants.LF_SYMLINK;
+        firsts.put(inode, new First(e.path, e.whiteout() ? WHITEOUT : e.type, e.link,
+            readsXattrs ? e.xattrs : Map.of())); // only link() of regular files and symlinks reads them
       }
       switch (e.type) {
         case TarConstants.LF_DIR -> directory(w, e);
@@ -120,7 +124,13 @@ public final class OverlayTarRewriter {
                 + PaxTarWriter.display(first.path) + " (same inode) instead of linking to it");
           }
           OutputStream data = w.begin(header(e, e.path, TarConstants.LF_NORMAL, e.size, null, e.xattrs));
-          long n = tin.transferTo(data);
+          long n;
+          try {
+            n = tin.transferTo(data);
+          } catch (IOException ex) {
+            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": reading its " + e.size
+                + " data bytes: " + ex.getMessage(), ex);
+          }
           if (n != e.size) {
             throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": " + n + " data bytes, header says "
                 + e.size);
@@ -131,9 +141,18 @@ public final class OverlayTarRewriter {
             + (char) e.type + "'");
       }
     }
+    drain(src); // GNU tar's block padding; a source that fails at its end (the guest command's status) fails here
     w.finish();
     buffered.flush();
     return w.dataBytes();
+  }
+
+  /** Reads {@code in} to its end, dropping the bytes. */
+  private static void drain(InputStream in) throws IOException {
+    byte[] b = new byte[READ_BUFFER];
+    while (in.read(b) >= 0) {
+      // dropped
+    }
   }
 
   /**
@@ -159,11 +178,7 @@ public final class OverlayTarRewriter {
   }
 
   private static void whiteout(PaxTarWriter w, In e) throws IOException {
-    int slash = e.path.lastIndexOf('/');
-    String name = e.path.substring(0, slash + 1) + LayerTarEmitter.WHITEOUT_PREFIX + e.path.substring(slash + 1);
-    w.begin(new PaxTarWriter.Header(name, TarConstants.LF_NORMAL, 0600, e.uid, e.gid, 0, e.mtime, null, 0, 0,
-        Map.of()));
-    w.end();
+    LayerTarEmitter.whiteout(w, e.path, e.uid, e.gid, e.mtime);
   }
 
   private static void directory(PaxTarWriter w, In e) throws IOException {
@@ -181,47 +196,49 @@ public final class OverlayTarRewriter {
 
   /** Reads the next entry's headers (raw PAX records captured alongside the parser); null at the end of archive. */
   private static In next(TarInput src, TarArchiveInputStream tin, long start) throws IOException {
-    src.startCapture();
-    TarArchiveEntry e;
-    Map<String, byte[]> pax;
+    RawPaxHeaders.Entry read;
     try {
-      e = tin.getNextEntry();
-      byte[] captured = src.stopCapture();
-      if (e == null) {
-        return null;
-      }
-      long first = src.captureStart();
-      int firstHeader = first < 0 ? 0 : (int) ((512 - (first - start) % 512) % 512);
-      pax = RawPaxHeaders.parse(captured, firstHeader);
+      read = RawPaxHeaders.next(src, tin, start, RawPaxHeaders.Global.REFUSE);
     } catch (IOException | RuntimeException ex) {
       throw new IOException("bad tar header in the guest's export: " + ex.getMessage(), ex);
     }
-    String path = relative(raw(pax, "path", e.getName()));
+    if (read == null) {
+      return null;
+    }
+    TarArchiveEntry e = read.entry();
+    Map<String, byte[]> pax = read.pax();
+    String rawPath = raw(pax, "path", e.getName());
+    String path = clean(rawPath, "tar entry " + PaxTarWriter.display(rawPath) + ": the name is");
     byte type = typeOf(e);
     String link = null;
     if (type == TarConstants.LF_LINK) {
-      link = relative(raw(pax, "linkpath", e.getLinkName()));
+      String rawLink = raw(pax, "linkpath", e.getLinkName());
+      link = clean(rawLink, "tar entry " + PaxTarWriter.display(path) + ": the hard-link target "
+          + PaxTarWriter.display(rawLink) + " is");
     } else if (type == TarConstants.LF_SYMLINK) {
       link = raw(pax, "linkpath", e.getLinkName());
     }
     Map<String, byte[]> xattrs = new TreeMap<>();
-    boolean opaque = false;
-    for (Map.Entry<String, byte[]> x : pax.entrySet()) {
-      if (!x.getKey().startsWith(XATTR)) {
-        continue;
+    long names = 0;
+    for (Map.Entry<String, byte[]> x : read.xattrs().entrySet()) {
+      String key = decodeXattrKey(x.getKey());
+      names += key.getBytes(StandardCharsets.UTF_8).length + 1;
+      if (x.getValue().length > MAX_XATTR_VALUE || names > MAX_XATTR_NAMES) {
+        throw new IOException("tar entry " + PaxTarWriter.display(path) + ": xattr " + key + " exceeds Linux's limits ("
+            + x.getValue().length + "-byte value, " + names + " bytes of names; at most " + MAX_XATTR_VALUE + " and "
+            + MAX_XATTR_NAMES + ")");
       }
-      String key = decodeXattrKey(x.getKey().substring(XATTR.length()));
-      if (key.equals(OPAQUE_XATTR)) {
-        opaque = java.util.Arrays.equals(x.getValue(), new byte[] {'y'});
-      }
-      if (!key.startsWith(OVERLAY_XATTRS)) {
-        xattrs.put(key, x.getValue());
-      }
+      xattrs.put(key, x.getValue());
     }
-    byte[] mt = pax.get("mtime");
-    Instant mtime = mt != null ? paxTime(new String(mt, StandardCharsets.US_ASCII), path)
-        : Instant.ofEpochSecond(e.getModTime().getTime() / 1000);
-    return new In(path, type, e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(),
+    boolean opaque = LayerTarEmitter.isOpaque(xattrs);
+    xattrs.keySet().removeIf(LayerTarEmitter::isOverlayXattr);
+    Instant mtime = e.getLastModifiedTime().toInstant(); // commons-compress parses PAX mtimes to the nanosecond
+    long uid = e.getLongUserId();
+    long gid = e.getLongGroupId();
+    if (uid < 0 || uid > io.lcowgd.ext4.FileMeta.MAX_ID || gid < 0 || gid > io.lcowgd.ext4.FileMeta.MAX_ID) {
+      throw new IOException("tar entry " + PaxTarWriter.display(path) + ": uid/gid out of range: " + uid + "/" + gid);
+    }
+    return new In(path, type, e.getMode() & 07777, uid, gid,
         type == TarConstants.LF_NORMAL ? e.getSize() : 0, mtime, link, e.getDevMajor(), e.getDevMinor(), xattrs,
         opaque && type == TarConstants.LF_DIR);
   }
@@ -274,19 +291,18 @@ public final class OverlayTarRewriter {
     return b.toString();
   }
 
-  /** A PAX time ({@code [-]seconds[.fraction]}, the fraction cut to nanoseconds) as an instant. */
-  static Instant paxTime(String v, String path) throws IOException {
-    try {
-      if (!v.matches("-?[0-9]{1,19}(\\.[0-9]+)?")) {
-        throw new NumberFormatException(v);
-      }
-      BigDecimal d = new BigDecimal(v);
-      BigDecimal sec = d.setScale(0, RoundingMode.FLOOR);
-      int nanos = d.subtract(sec).movePointRight(9).setScale(0, RoundingMode.FLOOR).intValueExact();
-      return Instant.ofEpochSecond(sec.longValueExact(), nanos);
-    } catch (ArithmeticException | NumberFormatException | java.time.DateTimeException ex) {
-      throw new IOException("tar entry " + PaxTarWriter.display(path) + ": bad PAX mtime '" + v + "'", ex);
+  /**
+   * The relative form of an entry name or hard-link target; fails (naming it with {@code what}) unless it is already
+   * clean: no {@code .} or {@code ..} component and no empty one ({@code //}) after the leading {@code ./} or
+   * {@code /} and the trailing {@code /} are stripped, so nothing can climb out of the tree.
+   */
+  private static String clean(String name, String what) throws IOException {
+    String stripped = relative(name);
+    String cleaned = PathNames.clean(stripped);
+    if (cleaned == null || !cleaned.equals(stripped)) {
+      throw new IOException(what + " not a clean relative path (it has a '.', '..' or empty component)");
     }
+    return stripped;
   }
 
   /** {@code ./a/b/} and {@code a/b} both become {@code a/b}; {@code ./} and {@code .} become the empty string. */

@@ -40,8 +40,17 @@ final class PaxTarWriter implements java.io.Closeable {
   record Header(String name, byte type, int mode, long uid, long gid, long size, Instant mtime, String linkName,
       int devMajor, int devMinor, Map<String, byte[]> xattrs) {}
 
-  /** Writes the header (and PAX header if needed); for a regular file the caller then writes exactly size bytes. */
+  /**
+   * Writes the header (and PAX header if needed); for a regular file the caller then writes exactly size bytes.
+   * Fails, before writing anything, with a {@link LayerTarException} for an xattr name containing {@code =}.
+   */
   OutputStream begin(Header h) throws IOException {
+    for (String k : h.xattrs.keySet()) {
+      if (k.indexOf('=') >= 0) {
+        throw new LayerTarException("tar entry " + display(h.name) + ": xattr name " + k + " contains '=',"
+            + " which a PAX SCHILY.xattr record cannot carry (readers split the record at the first '=')");
+      }
+    }
     ByteArrayOutputStream pax = new ByteArrayOutputStream();
     byte[] nameBytes = h.name.getBytes(StandardCharsets.ISO_8859_1);
     if (nameBytes.length > 100 || !isAscii(h.name)) {

@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * Extracts the raw bytes of local PAX records ({@code typeflag 'x'}) from the header records read for one entry.
@@ -15,11 +18,62 @@ final class RawPaxHeaders {
 
   private static final int RECORD = 512;
 
+  private static final String XATTR = "SCHILY.xattr.";
+
+  /** One tar entry as read: commons-compress's header and the entry's raw local PAX records. */
+  record Entry(TarArchiveEntry entry, Map<String, byte[]> pax) {
+    /** {@link RawPaxHeaders#xattrs} of this entry's records. */
+    TreeMap<String, byte[]> xattrs() {
+      return RawPaxHeaders.xattrs(pax);
+    }
+  }
+
+  /** The {@code SCHILY.xattr.*} records of {@code pax} by name (the keyword without the prefix, as written). */
+  static TreeMap<String, byte[]> xattrs(Map<String, byte[]> pax) {
+    TreeMap<String, byte[]> out = new TreeMap<>();
+    for (Map.Entry<String, byte[]> x : pax.entrySet()) {
+      if (x.getKey().startsWith(XATTR)) {
+        out.put(x.getKey().substring(XATTR.length()), x.getValue());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Reads the next entry of {@code tin}, which reads {@code src} (whose archive starts at position {@code start}),
+   * capturing its header records to extract the raw PAX records; null at the end of the archive. Parser errors
+   * propagate unwrapped for the caller to name the place.
+   */
+  static Entry next(TarInput src, TarArchiveInputStream tin, long start, Global global) throws IOException {
+    src.startCapture();
+    TarArchiveEntry e = tin.getNextEntry();
+    byte[] captured = src.stopCapture();
+    if (e == null) {
+      return null;
+    }
+    long first = src.captureStart();
+    int firstHeader = first < 0 ? 0 : (int) ((RECORD - (first - start) % RECORD) % RECORD);
+    return new Entry(e, parse(captured, firstHeader, global));
+  }
+
+  /** What to do with a global PAX header ({@code typeflag 'g'}) among an entry's headers. */
+  enum Global {
+    /** Skip it (its records are not returned). */
+    IGNORE,
+    /** Fail: a reader that applies it would see other names and metadata than these raw records. */
+    REFUSE
+  }
+
   /**
    * Parses {@code captured} (the bytes read while the parser produced one entry), whose headers start at
    * {@code firstHeader}; returns the local PAX records by key (later records win), empty if there are none.
    */
   static Map<String, byte[]> parse(byte[] captured, int firstHeader) throws IOException {
+    return parse(captured, firstHeader, Global.IGNORE);
+  }
+
+  /** {@link #parse(byte[], int)}, with global PAX headers skipped or refused as {@code global} says. */
+  static Map<String, byte[]> parse(byte[] captured, int firstHeader, Global global) throws IOException {
     Map<String, byte[]> out = new LinkedHashMap<>();
     int off = firstHeader;
     while (off + RECORD <= captured.length) {
@@ -28,6 +82,9 @@ final class RawPaxHeaders {
       long size = parseSize(captured, off + 124);
       int dataStart = off + RECORD;
       long padded = (size + RECORD - 1) / RECORD * RECORD;
+      if (type == 'g' && global == Global.REFUSE) {
+        throw new IOException("global PAX header (typeflag 'g') refused");
+      }
       if (type == 'x') {
         if (dataStart + size > captured.length) {
           throw new IOException("truncated PAX header");

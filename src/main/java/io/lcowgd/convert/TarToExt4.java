@@ -85,21 +85,17 @@ public final class TarToExt4 {
       TarArchiveInputStream tis = new TarArchiveInputStream(in, "ISO-8859-1");
       byte[] scratch = new byte[64 << 10];
       while (true) {
-        in.startCapture();
-        TarArchiveEntry e;
-        Map<String, byte[]> pax;
+        RawPaxHeaders.Entry read;
         try {
-          e = tis.getNextEntry();
-          byte[] captured = in.stopCapture();
-          if (e == null) {
-            break;
-          }
-          long first = in.captureStart();
-          int firstHeader = first < 0 ? 0 : (int) ((512 - (first - start) % 512) % 512);
-          pax = RawPaxHeaders.parse(captured, firstHeader);
+          read = RawPaxHeaders.next(in, tis, start, RawPaxHeaders.Global.IGNORE);
         } catch (IOException | RuntimeException ex) {
           throw new LayerTarException("bad tar header after entry " + current + ": " + message(ex), ex);
         }
+        if (read == null) {
+          break;
+        }
+        TarArchiveEntry e = read.entry();
+        Map<String, byte[]> pax = read.pax();
         entries++;
         current = "#" + entries;
         try {
@@ -220,14 +216,9 @@ public final class TarToExt4 {
       Instant atime = instant(e.getLastAccessTime(), mtime);
       Instant ctime = instant(e.getStatusChangeTime(), mtime);
       TreeMap<String, byte[]> xattrs = new TreeMap<>();
-      for (Map.Entry<String, byte[]> x : pax.entrySet()) {
-        if (x.getKey().startsWith("SCHILY.xattr.")) {
-          String n = x.getKey().substring("SCHILY.xattr.".length());
-          if (n.isEmpty()) {
-            throw new LayerTarException("tar entry " + current + ": empty xattr name");
-          }
-          xattrs.put(n, x.getValue());
-        }
+      xattrs.putAll(RawPaxHeaders.xattrs(pax));
+      if (xattrs.containsKey("")) {
+        throw new LayerTarException("tar entry " + current + ": empty xattr name");
       }
       long uid = e.getLongUserId();
       long gid = e.getLongGroupId();

@@ -42,6 +42,11 @@ final class GuestDiff {
       + " --xattrs-include='*' --numeric-owner --sort=name --warning=no-file-ignored";
   /** Bound on the guest's hard-link listing, which is held in memory. */
   static final long MAX_LINK_LISTING = 64L << 20;
+  /**
+   * Bound on the listing's record count (one map entry each, about 150 bytes of heap): overlayfs links every
+   * whiteout to one inode, so a sandbox with more deletions than this fails its guest Diff (docs/uml.md).
+   */
+  static final int MAX_LINK_RECORDS = 1 << 20;
   private static final java.util.concurrent.atomic.AtomicLong COMPLETED = new java.util.concurrent.atomic.AtomicLong();
 
   private GuestDiff() {}
@@ -110,9 +115,14 @@ final class GuestDiff {
   /**
    * Reads the link listing at the head of the export stream (records {@code <inode> <path>\0}, names one char per
    * byte, ended by an empty record) and leaves {@code in} at the first byte after it; fails past
-   * {@link #MAX_LINK_LISTING} bytes.
+   * {@link #MAX_LINK_LISTING} bytes or {@link #MAX_LINK_RECORDS} records.
    */
   static Map<String, Long> readLinks(InputStream in) throws IOException {
+    return readLinks(in, MAX_LINK_LISTING, MAX_LINK_RECORDS);
+  }
+
+  /** {@link #readLinks(InputStream)} with the given bounds on the listing's bytes and records. */
+  static Map<String, Long> readLinks(InputStream in, long maxBytes, int maxRecords) throws IOException {
     Map<String, Long> out = new HashMap<>();
     ByteArrayOutputStream rec = new ByteArrayOutputStream();
     long total = 0;
@@ -121,8 +131,8 @@ final class GuestDiff {
       if (b < 0) {
         throw new IOException("guest export ended inside its hard-link listing (" + total + " bytes)");
       }
-      if (++total > MAX_LINK_LISTING) {
-        throw new IOException("guest hard-link listing exceeds " + MAX_LINK_LISTING + " bytes");
+      if (++total > maxBytes) {
+        throw new IOException("guest hard-link listing exceeds " + maxBytes + " bytes");
       }
       if (b != 0) {
         rec.write(b);
@@ -134,12 +144,105 @@ final class GuestDiff {
       String r = rec.toString(StandardCharsets.ISO_8859_1);
       rec.reset();
       int sp = r.indexOf(' ');
-      if (sp <= 0 || sp == r.length() - 1 || !r.substring(0, sp).matches("[0-9]{1,18}")) {
-        String shown = new String(r.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
-        throw new IOException("malformed guest hard-link listing record '" + shown + "'");
+      long inode = sp > 0 && sp <= 18 && sp < r.length() - 1 ? digits(r, sp) : -1;
+      if (inode < 0) {
+        String cut = r.length() > 200 ? r.substring(0, 200) : r;
+        String shown = new String(cut.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
+        throw new IOException("malformed guest hard-link listing record '" + shown + "'"
+            + (r.length() > 200 ? " (first 200 of " + r.length() + " bytes)" : ""));
       }
-      out.put(r.substring(sp + 1), Long.parseLong(r.substring(0, sp)));
+      if (out.size() == maxRecords) {
+        throw new IOException("guest hard-link listing exceeds " + maxRecords + " records (names of multiply-linked"
+            + " files, overlayfs whiteouts included)");
+      }
+      out.put(r.substring(sp + 1), inode);
     }
+  }
+
+  /** Where the export command runs: streams its stdout to {@code sink}, fails if it exits non-zero. */
+  @FunctionalInterface
+  interface Source {
+    long stream(String command, OutputStream sink) throws IOException;
+  }
+
+  /**
+   * Runs {@code command} on {@code source} (a pump thread copies its output into a pipe) and rewrites the stream
+   * (link listing, then GNU tar) into the layer tar on {@code out}. The layer tar's end-of-archive marker is written
+   * only after the command's status is known to be 0: a command that fails, even after a complete-looking tar (GNU
+   * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker.
+   * {@code what} and {@code where} name the Diff and the VM in errors.
+   */
+  static void export(Source source, String command, OverlayTarRewriter.RootLostFound lostFound, OutputStream out,
+      String what, String where) throws IOException {
+    PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
+    DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
+    CompletableFuture<Long> pump = new CompletableFuture<>();
+    Thread t = new Thread(() -> {
+      try {
+        pump.complete(source.stream(command, sink));
+      } catch (Throwable e) {
+        pump.completeExceptionally(e);
+      } finally {
+        sink.closeQuietly();
+      }
+    }, "lcow-guest-export (" + what + ")");
+    t.setDaemon(true);
+    t.start();
+    InputStream guarded = new java.io.BufferedInputStream(new PumpChecked(pin, pump), 1 << 16); // listing + tar
+    try {
+      OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
+    } catch (IOException | RuntimeException e) {
+      pin.close(); // the pump discards the rest, so the guest agent stays in step
+      IOException pumpFailure = failure(pump, what, where);
+      if (pumpFailure != null) {
+        if (!causedBy(e, pumpFailure.getCause())) {
+          pumpFailure.addSuppressed(e);
+        }
+        throw pumpFailure;
+      }
+      throw new IOException(what + " (" + where + "): " + e.getMessage(), e);
+    } finally {
+      pin.close();
+    }
+    IOException pumpFailure = failure(pump, what, where);
+    if (pumpFailure != null) {
+      throw pumpFailure;
+    }
+  }
+
+  private static boolean causedBy(Throwable t, Throwable cause) {
+    for (Throwable x = t; x != null; x = x.getCause()) {
+      if (x == cause) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static IOException failure(CompletableFuture<Long> pump, String what, String where) {
+    try {
+      pump.get();
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new java.io.InterruptedIOException(what + ": interrupted waiting for " + where);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      return new IOException(what + ": guest export in " + where + " failed: " + cause.getMessage(), cause);
+    }
+  }
+
+  /** The decimal number {@code s[0, end)}, or -1 if a char there is not a digit. */
+  private static long digits(String s, int end) {
+    long v = 0;
+    for (int i = 0; i < end; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   static String q(String s) {
@@ -167,66 +270,8 @@ final class GuestDiff {
 
     @Override
     public void writeTo(OutputStream out) throws IOException {
-      PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
-      DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
-      CompletableFuture<Long> pump = new CompletableFuture<>();
-      String command = exportCommand(dir);
-      Thread t = new Thread(() -> {
-        try {
-          pump.complete(vm.stream(command, sink));
-        } catch (Throwable e) {
-          pump.completeExceptionally(e);
-        } finally {
-          sink.closeQuietly();
-        }
-      }, "lcow-guest-diff-" + id);
-      t.setDaemon(true);
-      t.start();
-      InputStream guarded = new PumpChecked(pin, pump);
-      try {
-        OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
-      } catch (IOException | RuntimeException e) {
-        pin.close(); // the pump discards the rest, so the guest agent stays in step
-        IOException pumpFailure = failure(pump);
-        if (pumpFailure != null) {
-          if (!causedBy(e, pumpFailure.getCause())) {
-            pumpFailure.addSuppressed(e);
-          }
-          throw pumpFailure;
-        }
-        throw new IOException("Diff " + id + " (service VM " + lease.vmId() + "): " + e.getMessage(), e);
-      } finally {
-        pin.close();
-      }
-      IOException pumpFailure = failure(pump);
-      if (pumpFailure != null) {
-        throw pumpFailure;
-      }
+      export(vm::stream, exportCommand(dir), lostFound, out, "Diff " + id, "service VM " + lease.vmId());
       COMPLETED.incrementAndGet();
-    }
-
-    private static boolean causedBy(Throwable t, Throwable cause) {
-      for (Throwable x = t; x != null; x = x.getCause()) {
-        if (x == cause) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    private IOException failure(CompletableFuture<Long> pump) {
-      try {
-        pump.get();
-        return null;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new java.io.InterruptedIOException("Diff " + id + ": interrupted waiting for service VM "
-            + lease.vmId());
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        return new IOException("Diff " + id + ": guest export in service VM " + lease.vmId() + " failed: "
-            + cause.getMessage(), cause);
-      }
     }
 
     @Override

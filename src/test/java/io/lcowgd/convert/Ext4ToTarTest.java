@@ -149,6 +149,21 @@ class Ext4ToTarTest {
   }
 
   @Test
+  void anXattrNameWithAnEqualsSignIsRefusedNamingThePathAndTheXattr() throws IOException {
+    Path img = KernelImages.build(tmp.resolve("eq.img"), 16, List.of(), r -> {
+      Files.createDirectories(r.resolve("d"));
+      Files.writeString(r.resolve("d/f"), "x");
+      Posix.run("setfattr", "-n", "user.a=b", "-v", "1", r.resolve("d/f").toString());
+    });
+    try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img))) {
+      LayerTarException e = org.junit.jupiter.api.Assertions.assertThrows(LayerTarException.class,
+          () -> Ext4ToTar.export(r, ExportMode.LAYER, new ByteArrayOutputStream()));
+      assertTrue(e.getMessage().contains("d/f") && e.getMessage().contains("user.a=b")
+          && e.getMessage().contains("'='"), e.getMessage());
+    }
+  }
+
+  @Test
   void paxTimesFollowGoFormatting() {
     assertEquals("1", PaxTarWriter.paxTime(java.time.Instant.ofEpochSecond(1)));
     assertEquals("1.5", PaxTarWriter.paxTime(java.time.Instant.ofEpochSecond(1, 500_000_000)));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.lcowgd.testing.TarBytes;
 import io.lcowgd.testing.TarFixtures;
 import java.io.ByteArrayInputStream;
 import java.io.FileInputStream;
@@ -107,7 +108,8 @@ class HostileTarTest {
   void badHeaderChecksum() throws Exception {
     byte[] full = TarFixtures.builder().file("a", "1").file("b", "2").toBytes();
     // Entry "a" has a PAX header (mtime) + header + 1 data record; corrupt the name of the next ustar header.
-    int second = indexOf(full, "b".getBytes(StandardCharsets.US_ASCII), 512 * 3);
+    int second = TarBytes.indexOf(full, "b".getBytes(StandardCharsets.US_ASCII), 512 * 3);
+    assertTrue(second > 0, "the second header's name");
     full[second + 1] = 'Z';
     fails(full, "after entry 'a'");
   }
@@ -149,16 +151,4 @@ class HostileTarTest {
         Map.of("path", new byte[] {'b', (byte) 0xFF, 'd'})).toBytes(), "UTF-8");
   }
 
-  private static int indexOf(byte[] hay, byte[] needle, int from) {
-    outer:
-    for (int i = from; i <= hay.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    throw new IllegalArgumentException("not found");
-  }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.testing.TarBytes;
+import io.lcowgd.testing.TarFixtures;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,7 +30,7 @@ class OverlayTarRewriterTest {
     GnuTar t = new GnuTar();
     t.entry("./", '5', 0755, 0, 0, 0, 1000, "", 0, 0, pax("mtime", "1000.5"));
     t.entry("./d/", '5', 01777, 0, 0, 0, 0, "", 0, 0, pax("mtime", "-1.5", "SCHILY.xattr.trusted.overlay.opaque", "y",
-        "SCHILY.xattr.trusted.overlay.origin", "\u0000\u00fb", "SCHILY.xattr.user.a%3Db%25", "1"));
+        "SCHILY.xattr.trusted.overlay.origin", "\u0000\u00fb", "SCHILY.xattr.user.a%25b", "1"));
     t.entry("./d/gone", '3', 0, 5, 6, 0, 77, "", 0, 0, pax("mtime", "77.000000001"));
     t.entry("./d/gone2", '3', 0, 5, 6, 0, 77, "", 0, 0, pax("mtime", "77.000000001"));
     byte[] data = "hi".getBytes(StandardCharsets.US_ASCII);
@@ -59,8 +61,8 @@ class OverlayTarRewriterTest {
     }
     String cap = java.util.HexFormat.of().formatHex(CAP);
     assertEquals(List.of(
-        // the xattr key is "user.a=b%": written raw, as the host export writes it
-        "d/ 5 41777 0:0 1969-12-31T23:59:58.500Z 0  0,0 user.a=62253d31",
+        // the xattr key is "user.a%b" (GNU tar's %25 escape undone)
+        "d/ 5 41777 0:0 1969-12-31T23:59:58.500Z 0  0,0 user.a%b=31",
         "d/.wh..wh..opq 0 101777 0:0 1969-12-31T23:59:58.500Z 0  0,0",
         "d/.wh.gone 0 100600 5:6 1970-01-01T00:01:17.000000001Z 0  0,0",
         "d/.wh.gone2 0 100600 5:6 1970-01-01T00:01:17.000000001Z 0  0,0",
@@ -73,9 +75,22 @@ class OverlayTarRewriterTest {
         "caf\ufffd 0 100644 0:0 1970-01-01T00:00:05Z 0  0,0",
         "z 4 60600 0:0 1970-01-01T00:00:06Z 0  7,200"), got);
     byte[] bytes = out.toByteArray();
-    assertTrue(indexOf(bytes, "path=caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1)) > 0, "raw name byte kept");
-    assertTrue(indexOf(bytes, "linkpath=t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1)) > 0, "raw link byte kept");
+    assertTrue(TarBytes.indexOf(bytes, "path=caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1), 0) > 0,
+        "raw name byte kept");
+    assertTrue(TarBytes.indexOf(bytes, "linkpath=t\u00e9\n".getBytes(StandardCharsets.ISO_8859_1), 0) > 0,
+        "raw link byte kept");
     assertArrayEquals(CAP, entries.get(4).xattrs().get("security.capability"));
+  }
+
+  @Test
+  void anXattrNameWithAnEqualsSignFailsAsOnTheHostExport() {
+    GnuTar t = new GnuTar();
+    t.entry("./", '5', 0755, 0, 0, 0, 1, "", 0, 0, Map.of());
+    t.entry("./d/", '5', 0755, 0, 0, 0, 1, "", 0, 0, pax("SCHILY.xattr.user.a%3Db%25", "1"));
+    IOException e = assertThrows(LayerTarException.class, () -> OverlayTarRewriter.rewrite(
+        new ByteArrayInputStream(t.finish()), Map.of(), OverlayTarRewriter.RootLostFound.KEEP,
+        new ByteArrayOutputStream()));
+    assertTrue(e.getMessage().contains("tar entry d/: xattr name user.a=b% contains '='"), e.getMessage());
   }
 
   @Test
@@ -102,14 +117,25 @@ class OverlayTarRewriterTest {
     assertTrue(e.getMessage().contains("tar entry b links to a"), e.getMessage());
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"-1.5, -2, 500000000", "-0.5, -1, 500000000",
+      "77.000000001, 77, 1", "-315619199.876543211, -315619200, 123456789", "10413792000.25, 10413792000, 250000000",
+      "5.1234567899, 5, 123456789", "5.1, 5, 100000000", "-1, -1, 0"})
+  void reEmitsPaxMtimesToTheNanosecond(String pax, long sec, int nanos) throws IOException {
+    GnuTar t = new GnuTar();
+    t.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax("mtime", pax));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    OverlayTarRewriter.rewrite(new ByteArrayInputStream(t.finish()), Map.of(), OverlayTarRewriter.RootLostFound.KEEP,
+        out);
+    assertEquals(Instant.ofEpochSecond(sec, nanos), RawTar.read(out.toByteArray()).get(0).mtime());
+  }
+
   @Test
-  void parsesPaxTimesAndXattrKeyEscapes() throws IOException {
-    assertEquals(Instant.ofEpochSecond(-315619200, 123456789),
-        OverlayTarRewriter.paxTime("-315619199.876543211", "x"));
-    assertEquals(Instant.ofEpochSecond(5, 100_000_000), OverlayTarRewriter.paxTime("5.1", "x"));
-    assertEquals(Instant.ofEpochSecond(5, 123456789), OverlayTarRewriter.paxTime("5.1234567899", "x"));
-    assertEquals(Instant.ofEpochSecond(-1), OverlayTarRewriter.paxTime("-1", "x"));
-    assertThrows(IOException.class, () -> OverlayTarRewriter.paxTime("1e5", "x"));
+  void refusesAMalformedPaxMtimeAndUndoesXattrKeyEscapes() {
+    GnuTar t = new GnuTar();
+    t.entry("./f", '0', 0644, 0, 0, 0, 1, "", 0, 0, pax("mtime", "1e5"));
+    assertThrows(IOException.class, () -> OverlayTarRewriter.rewrite(new ByteArrayInputStream(t.finish()), Map.of(),
+        OverlayTarRewriter.RootLostFound.KEEP, new ByteArrayOutputStream()));
     assertEquals("user.a=b%c%3", OverlayTarRewriter.decodeXattrKey("user.a%3Db%25c%3"));
   }
 
@@ -119,21 +145,8 @@ class OverlayTarRewriterTest {
     return RawTar.read(out.toByteArray()).stream().map(RawTar.Entry::name).toList();
   }
 
-  private static int indexOf(byte[] hay, byte[] needle) {
-    outer:
-    for (int i = 0; i + needle.length <= hay.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
-
   /** PAX records from key/value pairs (values one char per byte). */
-  private static Map<String, String> pax(String... kv) {
+  static Map<String, String> pax(String... kv) {
     Map<String, String> m = new java.util.LinkedHashMap<>();
     for (int i = 0; i < kv.length; i += 2) {
       m.put(kv[i], kv[i + 1]);
@@ -142,26 +155,29 @@ class OverlayTarRewriterTest {
   }
 
   /** Writes tar bytes the way GNU tar's pax format lays them out: a 'x' header (PaxHeaders name) before an entry. */
-  private static final class GnuTar {
+  static final class GnuTar {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     void entry(String name, char type, int mode, long uid, long gid, long size, long mtime, String link, int major,
         int minor, Map<String, String> pax) {
       if (!pax.isEmpty()) {
-        ByteArrayOutputStream rec = new ByteArrayOutputStream();
-        for (Map.Entry<String, String> r : pax.entrySet()) {
-          byte[] body = (" " + r.getKey() + "=" + r.getValue() + "\n").getBytes(StandardCharsets.ISO_8859_1);
-          int len = body.length + Integer.toString(body.length).length();
-          if (Integer.toString(len).length() != Integer.toString(body.length).length()) {
-            len++;
-          }
-          rec.writeBytes(Integer.toString(len).getBytes(StandardCharsets.US_ASCII));
-          rec.writeBytes(body);
-        }
-        header("./PaxHeaders/" + name.replace("./", ""), 'x', 0644, 0, 0, rec.size(), Math.max(mtime, 0), "", 0, 0);
-        data(rec.toByteArray());
+        paxHeader('x', "./PaxHeaders/" + name.replace("./", ""), pax);
       }
       header(name, type, mode, uid, gid, size, Math.max(mtime, 0), link, major, minor);
+    }
+
+    /** A PAX header of {@code type} ('x' local, 'g' global) carrying {@code pax}. */
+    void paxHeader(char type, String name, Map<String, String> pax) {
+      Map<String, byte[]> raw = new java.util.LinkedHashMap<>();
+      pax.forEach((k, v) -> raw.put(k, v.getBytes(StandardCharsets.ISO_8859_1)));
+      byte[] rec = TarFixtures.paxRecords(raw);
+      header(name, type, 0644, 0, 0, rec.length, 0, "", 0, 0);
+      data(rec);
+    }
+
+    /** The bytes so far, without an end-of-archive marker (a truncated archive). */
+    byte[] truncated() {
+      return out.toByteArray();
     }
 
     void data(byte[] d) {

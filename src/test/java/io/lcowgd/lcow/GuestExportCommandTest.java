@@ -1,6 +1,8 @@
 package io.lcowgd.lcow;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -11,6 +13,7 @@ import io.lcowgd.disk.FileRangeDisk;
 import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.ext4.KernelImages;
 import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.TarBytes;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -53,7 +56,7 @@ class GuestExportCommandTest {
     TarBytes.assertSameBytes(host, guest, "overlay sandbox");
     String listing = new String(host, java.nio.charset.StandardCharsets.ISO_8859_1);
     for (String expected : List.of(".wh.gone.txt", "keep/.wh.del2", ".wh.gone-dir", "wipe/.wh..wh..opq",
-        "SCHILY.xattr.security.capability", "SCHILY.xattr.user.k=v%x", "SCHILY.xattr.system.posix_acl_access",
+        "SCHILY.xattr.security.capability", "SCHILY.xattr.user.k%x=odd", "SCHILY.xattr.system.posix_acl_access",
         "mtime=-315619199.876543211", "uid=4000000000", "hl/d/second", "SCHILY.xattr.system.posix_acl_default",
         "SCHILY.xattr.user.big=" + "a".repeat(900))) {
       assertTrue(listing.contains(expected), "the fixture exercises " + expected);
@@ -67,9 +70,10 @@ class GuestExportCommandTest {
       Path img = KernelImages.build(tmp.resolve("scratch-" + emptyLostFound + ".img"), 64, List.of(), root -> {
         SandboxCases.run(SandboxCases.BASE, root);
         SandboxCases.run(SandboxCases.CHANGES, root);
-        HostTools.check("bash", "-c", "cd \"$1\" && mknod wh c 0 0 && mkdir op && echo i > op/in"
-            + " && setfattr -n trusted.overlay.opaque -v y op && setfattr -n trusted.overlay.origin -v x op/in"
-            + (emptyLostFound ? "" : " && echo found > lost+found/#12"), "x", root.toString());
+        SandboxCases.run(SandboxCases.WHOLE_FS, root);
+        if (!emptyLostFound) {
+          Files.writeString(root.resolve("lost+found/#12"), "found\n");
+        }
       });
       byte[] host = hostExport(img);
       byte[] guest = KernelImages.withMount(img, true, mp -> viaCommand(mp,
@@ -79,6 +83,66 @@ class GuestExportCommandTest {
       assertEquals(!emptyLostFound, s.contains("lost+found/"), "lost+found kept only when not empty");
       assertTrue(s.contains(".wh.wh") && s.contains("op/.wh..wh..opq"), "whiteout and opaque translated");
     }
+  }
+
+  @Test
+  void aGuestTarThatExitsNonZeroFailsTheExportAndNoEndOfArchiveIsWritten() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("tree"));
+    Files.writeString(dir.resolve("a"), "a\n");
+    Files.createLink(dir.resolve("b"), dir.resolve("a"));
+    // GNU tar writes a complete archive of "." and then exits 2 for the missing operand
+    String failing = hostCommand(dir) + " ./missing";
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    IOException e = assertThrows(IOException.class, () -> GuestDiff.export(GuestExportCommandTest::runOnHost,
+        failing, OverlayTarRewriter.RootLostFound.KEEP, out, "Diff x", "host shell"));
+    assertTrue(e.getMessage().contains("Diff x: guest export in host shell failed: ")
+        && e.getMessage().contains("status 2") && e.getMessage().contains("missing"), e.getMessage());
+    ByteArrayOutputStream ok = new ByteArrayOutputStream();
+    GuestDiff.export(GuestExportCommandTest::runOnHost, hostCommand(dir), OverlayTarRewriter.RootLostFound.KEEP, ok,
+        "Diff x", "host shell");
+    List<String> names = new java.util.ArrayList<>();
+    try (var tin = new org.apache.commons.compress.archivers.tar.TarArchiveInputStream(
+        new java.io.ByteArrayInputStream(ok.toByteArray()))) {
+      for (var en = tin.getNextEntry(); en != null; en = tin.getNextEntry()) {
+        names.add(en.getName() + (en.isLink() ? "->" + en.getLinkName() : ""));
+      }
+    }
+    assertEquals(List.of("a", "b->a"), names, "the same command without the missing operand exports the tree");
+    byte[] got = out.toByteArray();
+    assertTrue(got.length <= ok.size() - 1024, "no end-of-archive marker after a failed command: " + got.length);
+    assertArrayEquals(java.util.Arrays.copyOf(ok.toByteArray(), got.length), got, "a prefix of the full export");
+  }
+
+  @Test
+  void anXattrNameWithAnEqualsSignFailsTheExportLikeTheHostExport() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("eq"));
+    Files.writeString(dir.resolve("f"), "x");
+    HostTools.check("setfattr", "-n", "user.k=v", "-v", "1", dir.resolve("f").toString());
+    IOException e = assertThrows(IOException.class, () -> GuestDiff.export(GuestExportCommandTest::runOnHost,
+        hostCommand(dir), OverlayTarRewriter.RootLostFound.KEEP, new ByteArrayOutputStream(), "Diff x", "host shell"));
+    assertTrue(e.getMessage().contains("tar entry f: xattr name user.k=v contains '='"), e.getMessage());
+  }
+
+  /** The export command with the host's GNU tar and find. */
+  private static String hostCommand(Path dir) {
+    return GuestDiff.exportCommand(dir.toString()).replace(GuestDiff.GNU_TAR, "/bin/tar")
+        .replace(GuestDiff.GNU_FIND, "/usr/bin/find");
+  }
+
+  /** {@link GuestDiff.Source} as a host process: stdout to the sink, fails with the status and stderr. */
+  private static long runOnHost(String command, java.io.OutputStream sink) throws IOException {
+    Process p = new ProcessBuilder("sh", "-c", command).start();
+    long n = p.getInputStream().transferTo(sink);
+    String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      int status = p.waitFor();
+      if (status != 0) {
+        throw new IOException("'" + command + "' failed with status " + status + ": " + err.strip());
+      }
+    } catch (InterruptedException ex) {
+      throw new java.io.InterruptedIOException();
+    }
+    return n;
   }
 
   private static byte[] hostExport(Path img) throws IOException {
@@ -91,8 +155,7 @@ class GuestExportCommandTest {
 
   /** Runs the guest's export command on the host and rewrites its output as {@link GuestDiff} does. */
   private Path commandOutput(Path dir) throws IOException {
-    String cmd = GuestDiff.exportCommand(dir.toString()).replace(GuestDiff.GNU_TAR, "/bin/tar")
-        .replace(GuestDiff.GNU_FIND, "/usr/bin/find");
+    String cmd = hostCommand(dir);
     Path out = Files.createTempFile(tmp, "export", ".bin");
     Process p = new ProcessBuilder("sh", "-c", cmd).redirectOutput(out.toFile()).redirectErrorStream(false).start();
     String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);

@@ -47,7 +47,7 @@ final class SandboxCases {
       setfattr -n user.hl -v linked hard
       setfattr -n user.foo -v bar keep/new.txt; setfattr -n user.raw -v 0xff00fe80 keep/new.txt
       setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= big.bin
-      setfattr -n 'user.k=v%x' -v odd empty
+      setfattr -n 'user.k%x' -v odd empty
       setfattr -n trusted.mine -v t wipe; setfattr -n user.dirx -v d keep
       setfattr -h -n trusted.sym -v s link; setfattr -n security.fifo -v f fifo
       acl=0sAgAAAAEABgD/////AgAHAHsAAAAEAAQA/////xAABwD/////IAAEAP////8=
@@ -77,6 +77,16 @@ final class SandboxCases {
       java.nio.file.Files.delete(out);
     }
   }
+
+  /**
+   * Run after {@link #BASE} and {@link #CHANGES} directly in a filesystem without {@code upper/} (a whole-filesystem
+   * export): a whiteout and an opaque directory made by hand, and a {@code trusted.overlay.*} xattr to drop.
+   */
+  static final String WHOLE_FS = """
+      set -e; cd "$1"
+      mknod wh c 0 0; mkdir op; echo i > op/in
+      setfattr -n trusted.overlay.opaque -v y op; setfattr -n trusted.overlay.origin -v x op/in
+      """;
 
   /** Runs {@code script} with {@code dir} as {@code $1}. */
   static void run(String script, Path dir) throws IOException {

@@ -35,6 +35,25 @@ public final class TarFixtures {
     return new Builder(out);
   }
 
+  /** PAX records ({@code "<len> <key>=<value>\n"}, key as UTF-8, value raw) in the map's order. */
+  public static byte[] paxRecords(Map<String, byte[]> records) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    for (Map.Entry<String, byte[]> r : records.entrySet()) {
+      byte[] k = r.getKey().getBytes(StandardCharsets.UTF_8);
+      int rest = 1 + k.length + 1 + r.getValue().length + 1;
+      int len = rest + Integer.toString(rest).length();
+      if (Integer.toString(len).length() != Integer.toString(rest).length()) {
+        len++;
+      }
+      body.writeBytes((len + " ").getBytes(StandardCharsets.US_ASCII));
+      body.writeBytes(k);
+      body.write('=');
+      body.writeBytes(r.getValue());
+      body.write('\n');
+    }
+    return body.toByteArray();
+  }
+
   /** Fluent tar writer; entries get mode 0644/0755, owner 0:0 and mtime {@link #T0} unless customised. */
   public static final class Builder {
     private final OutputStream sink;
@@ -146,21 +165,7 @@ public final class TarFixtures {
       Map<String, byte[]> all = new java.util.LinkedHashMap<>(records);
       all.putIfAbsent("mtime", (T0.getEpochSecond() + "." + String.format("%09d", T0.getNano()))
           .getBytes(StandardCharsets.US_ASCII));
-      ByteArrayOutputStream body = new ByteArrayOutputStream();
-      for (Map.Entry<String, byte[]> r : all.entrySet()) {
-        byte[] k = r.getKey().getBytes(StandardCharsets.UTF_8);
-        int rest = 1 + k.length + 1 + r.getValue().length + 1;
-        int len = rest + Integer.toString(rest).length();
-        if (Integer.toString(len).length() != Integer.toString(rest).length()) {
-          len++;
-        }
-        body.write((len + " ").getBytes(StandardCharsets.US_ASCII));
-        body.write(k);
-        body.write('=');
-        body.write(r.getValue());
-        body.write('\n');
-      }
-      return fileWithPaxBody(name, data, mode, body.toByteArray());
+      return fileWithPaxBody(name, data, mode, paxRecords(all));
     }
 
     /** A regular file preceded by a local PAX header whose body is given verbatim (may be malformed). */

@@ -1,4 +1,4 @@
-package io.lcowgd.lcow;
+package io.lcowgd.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -7,11 +7,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** Byte-for-byte comparison of two tar streams with a useful failure: sha-256s, first differing offset and entry. */
-final class TarBytes {
+/**
+ * Byte-level helpers for tar streams in tests: byte-for-byte comparison with a useful failure (sha-256s, first
+ * differing offset and entry), and searching for a byte sequence.
+ */
+public final class TarBytes {
   private TarBytes() {}
 
-  static String sha256(byte[] b) {
+  public static String sha256(byte[] b) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     } catch (NoSuchAlgorithmException e) {
@@ -20,7 +23,7 @@ final class TarBytes {
   }
 
   /** Fails unless {@code actual} equals {@code expected} byte for byte. */
-  static void assertSameBytes(byte[] expected, byte[] actual, String what) {
+  public static void assertSameBytes(byte[] expected, byte[] actual, String what) {
     int n = java.util.Arrays.mismatch(expected, actual);
     if (n < 0) {
       return;
@@ -32,7 +35,7 @@ final class TarBytes {
   }
 
   /** Describes the tar record holding {@code off}: header offset, type and name (a PAX header shows its records). */
-  static String entryAt(byte[] tar, int off) {
+  public static String entryAt(byte[] tar, int off) {
     int o = 0;
     while (o + 512 <= tar.length) {
       int type = tar[o + 156];
@@ -50,6 +53,20 @@ final class TarBytes {
       o = (int) next;
     }
     return "the end of the stream (offset " + off + " of " + tar.length + ")";
+  }
+
+  /** The first index at or after {@code from} where {@code needle} occurs in {@code hay}, or -1. */
+  public static int indexOf(byte[] hay, byte[] needle, int from) {
+    outer:
+    for (int i = Math.max(0, from); i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   private static String context(byte[] b, int off) {
