@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Times the same docker commands on dockerd's built-in overlay2 and on the lcow plugin, and prints the ratios.
 #
-#   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin]
+#   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin] [--profile] [--direct-io] [--reloads N]
+#
+# --reloads N removes the loaded image and loads it again N more times per driver (alternating) and reports the mean
+# of those later loads as "docker load again": the first load also pays the plugin JVM's JIT compilation.
+# --direct-io attaches the loop device with direct I/O to its backing file, like a filesystem on a real disk: an fsync
+# then writes only what is still dirty. Without it the loop device writes into the host's page cache and every fsync
+# on the loop filesystem also flushes all the backing file's dirty pages, however early they were written back.
+# --profile also prints, for the timed load and commit, the CPU time (utime + stime from /proc/PID/task/*/stat) each
+# daemon used, and the plugin JVM's per thread kind (C2/C1 compiler, GC, HTTP threads...).
 #
 # Both dockerd data roots and the plugin root lie on one loop-mounted, journaled ext4 filesystem (a sparse image in the
 # scratch directory), so both drivers write to the same kind of storage. The two daemons run side by side and the timed
@@ -21,11 +29,17 @@ source "$here/test/lib/common.sh"
 
 RUNS=100
 ONLY=""
+PROFILE=0
+DIRECT_IO=0
+RELOADS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --profile) PROFILE=1; shift ;;
+    --direct-io) DIRECT_IO=1; shift ;;
+    --reloads) RELOADS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "bench-docker: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,8 +61,12 @@ step "journaled ext4 on a ${FS_GB} GB sparse loop image"
 truncate -s "${FS_GB}G" "$E2E_T/fs.img"
 mkfs.ext4 -q -F -O has_journal "$E2E_T/fs.img"
 mkdir -p "$MNT"
-mount -o loop "$E2E_T/fs.img" "$MNT"
-info "$(findmnt -n -o SOURCE,FSTYPE,OPTIONS "$MNT")"
+if ((DIRECT_IO)); then
+  mount "$(losetup --direct-io=on -f --show "$E2E_T/fs.img")" "$MNT"   # detached by e2e_cleanup (release_under)
+else
+  mount -o loop "$E2E_T/fs.img" "$MNT"
+fi
+info "$(findmnt -n -o SOURCE,FSTYPE,OPTIONS "$MNT") (direct I/O to the image: $(losetup -n -O DIO "$(findmnt -n -o SOURCE "$MNT")"))"
 
 if [[ ! -s "$IMAGE_TAR" ]]; then
   step "make the Debian minbase image (once; cached in $CACHE)"
@@ -107,6 +125,61 @@ timed() {
     "${T[$drv.$key]:-0}" "$t0" "$(now)")"
 }
 
+# cpu_snap NAME=PID...: one line per thread, "NAME<TAB>THREAD-KIND<TAB>TICKS" (thread names without their numbers).
+cpu_snap() {
+  "$PY" - "$@" <<'PYEOF'
+import os, re, sys
+for arg in sys.argv[1:]:
+    name, pid = arg.split("=")
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        continue
+    for tid in tids:
+        try:
+            st = open(f"/proc/{pid}/task/{tid}/stat").read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        f = st[st.rindex(")") + 2:].split()
+        kind = re.sub(r"[-#]?[0-9]+$", "", comm).strip() or comm
+        print(f"{name}\t{kind}\t{int(f[11]) + int(f[12])}")
+PYEOF
+}
+
+# cpu_report LABEL BEFORE AFTER: prints the CPU seconds per process and per thread kind between two cpu_snap outputs.
+cpu_report() {
+  "$PY" - "$@" "$(getconf CLK_TCK)" <<'PYEOF'
+import collections, sys
+label, before, after, hz = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def load(text):
+    d = collections.Counter()
+    for line in text.splitlines():
+        pid, kind, ticks = line.split("\t")
+        d[(pid, kind)] += int(ticks)
+    return d
+a, b = load(before), load(after)
+per_pid, per_kind = collections.Counter(), collections.Counter()
+for k in set(a) | set(b):
+    per_pid[k[0]] += b[k] - a[k]
+    per_kind[k] += b[k] - a[k]
+for pid, t in per_pid.items():
+    kinds = sorted(((t2, k[1]) for k, t2 in per_kind.items() if k[0] == pid and t2 > 0), reverse=True)
+    print(f"  {label}: {pid} {t / hz:.2f} s CPU (" + ", ".join(f"{k} {t2 / hz:.2f}" for t2, k in kinds) + ")")
+PYEOF
+}
+
+# profiled DRIVER KEY COMMAND...: timed, and with --profile the CPU of that driver's dockerd (and the plugin JVM).
+profiled() {
+  local drv="$1" pids before
+  if ((PROFILE == 0)); then timed "$@"; return; fi
+  pids=("dockerd=${PIDS[$drv]}")
+  [[ "$drv" != plugin || -z "$PLUGIN_PID" ]] || pids+=("plugin-jvm=$PLUGIN_PID")
+  before="$(cpu_snap "${pids[@]}")"
+  timed "$@"
+  cpu_report "$drv $2" "$before" "$(cpu_snap "${pids[@]}")" >&2
+}
+
 runs() {
   local i
   for ((i = 0; i < $1; i++)); do dk run --rm --network none "$IMAGE" true; done
@@ -134,10 +207,24 @@ done
 step "docker load of the minbase image"
 for drv in "${DRIVERS[@]}"; do
   cat "$IMAGE_TAR" > /dev/null   # page cache
-  timed "$drv" load dk load -i "$IMAGE_TAR" >/dev/null
+  profiled "$drv" load dk load -i "$IMAGE_TAR" >/dev/null
   info "$drv: load ${T[$drv.load]} s"
   dk run --rm --network none "$IMAGE" true   # first run (not timed)
 done
+for ((i = 0; i < RELOADS; i++)); do
+  for drv in "${DRIVERS[@]}"; do
+    use "$drv"
+    dk rmi "$IMAGE" >/dev/null
+    cat "$IMAGE_TAR" > /dev/null
+    profiled "$drv" reload dk load -i "$IMAGE_TAR" >/dev/null
+    info "$drv: load again, total ${T[$drv.reload]} s"
+  done
+done
+if ((RELOADS > 0)); then
+  for drv in "${DRIVERS[@]}"; do
+    T[$drv.reload]="$("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / int(sys.argv[2])))' "${T[$drv.reload]}" "$RELOADS")"
+  done
+fi
 
 step "docker run --rm --network none $IMAGE true, $RUNS times per driver (batches of 10, alternating)"
 left=$RUNS
@@ -154,7 +241,7 @@ for drv in "${DRIVERS[@]}"; do
   dk run --network none --name writer "$IMAGE" sh -c 'head -c 100M /dev/urandom > /data.bin && sync'
 done
 for drv in "${DRIVERS[@]}"; do
-  timed "$drv" commit dk commit writer bench:committed >/dev/null
+  profiled "$drv" commit dk commit writer bench:committed >/dev/null
   info "$drv: commit ${T[$drv.commit]} s"
 done
 
@@ -179,9 +266,10 @@ fi
 
 echo
 printf '%-34s %12s %12s %8s\n' "command" "overlay2 (s)" "plugin (s)" "ratio"
-for k in load run commit save; do
+for k in load reload run commit save; do
   case $k in
     load) label="docker load (minbase)" ;;
+    reload) ((RELOADS > 0)) || continue; label="docker load again (mean of $RELOADS)" ;;
     run) label="docker run --rm true x$RUNS" ;;
     commit) label="docker commit (100 MB written)" ;;
     save) label="docker save (committed image)" ;;

@@ -142,14 +142,18 @@ public final class LayerStore {
 
   /**
    * Adds file {@code name} to existing layer {@code id}: {@code write} fills a staging file, which is fsynced and
-   * then linked into place (never replacing an existing file). Returns the final path.
+   * then linked into place (never replacing an existing file). Returns the final path. While {@code write} runs, the
+   * file's dirty pages are queued for write-out every {@link Writeback#INTERVAL} ({@link Writeback}), so that a large
+   * file streamed in is mostly on disk by the time of the fsync.
    */
   public Path addFile(String id, String name, Populator write) throws IOException {
     Layer l = layer(id);
     Path staged = root.resolve(STAGING).resolve(id + "-" + nonce() + "-" + name);
     Path dest = l.dir().resolve(name);
     try {
-      write.populate(staged);
+      try (Writeback w = Writeback.start(staged, Writeback.INTERVAL)) {
+        write.populate(staged); // its dirty pages go out meanwhile, so the fsync below has little left to write
+      }
       fsync(staged);
       synchronized (this) {
         if (!exists(id)) {
