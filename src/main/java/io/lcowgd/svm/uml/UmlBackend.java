@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The {@code lcow.svm=uml} backend: every service VM is a User-mode Linux guest ({@link UmlVm}) booted from {@link
  * UvmImage}, with its files under {@code runBase/<umid>}. Umids are {@code lcow-<daemon pid>-<n>}, unique per
- * daemon.
+ * daemon. Each VM gets the scratch disk {@link ScratchDisks} makes for it (attached at boot, mounted at {@link
+ * UmlVm#SCRATCH}, deleted when the VM terminates or fails to boot).
  */
 public final class UmlBackend implements VmBackend {
   /** The default parent of the guests' run directories (short, for the mconsole socket path limit). */
@@ -20,11 +21,24 @@ public final class UmlBackend implements VmBackend {
   private final UvmImage image;
   private final Path runBase;
   private final UmlOptions options;
+  private final ScratchDisks scratch;
 
+  /** A backend whose VMs have no scratch disk ({@link ScratchDisks#NONE}). */
   public UmlBackend(UvmImage image, Path runBase, UmlOptions options) {
+    this(image, runBase, options, ScratchDisks.NONE);
+  }
+
+  /** A backend whose VMs each get a scratch disk from {@code scratch}. */
+  public UmlBackend(UvmImage image, Path runBase, UmlOptions options, ScratchDisks scratch) {
     this.image = image;
     this.runBase = runBase;
     this.options = options;
+    this.scratch = java.util.Objects.requireNonNull(scratch, "scratch");
+  }
+
+  /** The parent directory of this backend's run directories. */
+  public Path runBase() {
+    return runBase;
   }
 
   /** The umid prefix of every guest this daemon starts: {@code lcow-<pid>-}. */
@@ -40,7 +54,19 @@ public final class UmlBackend implements VmBackend {
   @Override
   public UmlVm start(String vmId) throws IOException {
     String umid = umidPrefix() + COUNTER.incrementAndGet();
-    return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options);
+    ScratchDisk disk = scratch.create(vmId).orElse(null);
+    try {
+      return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options, disk);
+    } catch (IOException | RuntimeException e) {
+      if (disk != null) {
+        try {
+          java.nio.file.Files.deleteIfExists(disk.image()); // boot deletes it too; this covers an early failure
+        } catch (IOException de) {
+          e.addSuppressed(de);
+        }
+      }
+      throw e;
+    }
   }
 
   /** Returns {@code vm} as a UML guest, for the operations beyond {@link Vm} (export, format). */

@@ -29,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 public final class UmlVm implements Vm {
   /** ubd0 is unused (no root disk); ubd1..ubd15 hold attachments (UML's limit is 16 devices). */
   static final int MAX_DISKS = 15;
+  /** Where the VM's scratch disk (ubd0, attached at boot) is mounted in the guest. */
+  public static final String SCRATCH = "/tmp/scratch";
 
   private static final String FAST_BOOT = "initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init";
 
@@ -44,10 +46,11 @@ public final class UmlVm implements Vm {
   private final Map<String, Disk> disks = new HashMap<>();
   private final Set<String> unions = new LinkedHashSet<>();
   private final long bootMillis;
+  private final ScratchDisk scratch;
   private volatile boolean terminated;
 
   private UmlVm(String id, String umid, Path runDir, Process process, GuestAgent agent, UmlOptions options,
-      long bootMillis) {
+      long bootMillis, ScratchDisk scratch) {
     this.id = id;
     this.umid = umid;
     this.runDir = runDir;
@@ -56,13 +59,17 @@ public final class UmlVm implements Vm {
     this.options = options;
     this.mconsole = runDir.resolve(umid).resolve("mconsole");
     this.bootMillis = bootMillis;
+    this.scratch = scratch;
   }
 
   /**
    * Boots a guest for VM id {@code id} under umid {@code umid} with run directory {@code runDir} (created, mode
-   * 0700, removed again by {@link #terminate()}) and returns once its agent said hello.
+   * 0700, removed again by {@link #terminate()}) and returns once its agent said hello and, if {@code scratch} is not
+   * null, that disk (ubd0, attached read-write at boot) is mounted at {@link #SCRATCH}. The scratch file is deleted
+   * when the boot fails or the VM terminates.
    */
-  static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options) throws IOException {
+  static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options, ScratchDisk scratch)
+      throws IOException {
     long t0 = System.nanoTime();
     Files.createDirectories(runDir.getParent());
     Files.createDirectory(runDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -71,6 +78,10 @@ public final class UmlVm implements Vm {
     try {
       Files.createDirectory(runDir.resolve("hostfs"));
       Files.createDirectory(runDir.resolve("disks"));
+      if (scratch != null) {
+        // disks/0 also tells a later stale-guest clean-up which scratch file this VM had (StaleGuests).
+        Files.createSymbolicLink(runDir.resolve("disks").resolve("0"), scratch.image().toAbsolutePath());
+      }
       exec(List.of("mkfifo", "-m", "600", runDir.resolve("ci").toString(), runDir.resolve("co").toString(),
           runDir.resolve("dout").toString()), "create the agent FIFOs of service VM " + id);
       Path console = runDir.resolve("console.log");
@@ -83,6 +94,9 @@ public final class UmlVm implements Vm {
           "mem=" + options.memoryMiB() + "M", "umid=" + umid, "uml_dir=" + runDir, "con=null", "ssl=null",
           "ssl1=fd:3,fd:4", "ssl2=null,fd:5", "hostfs=" + runDir.resolve("hostfs"),
           "initrd=" + image.initrd(), "rdinit=/init", "quiet", FAST_BOOT));
+      if (scratch != null) {
+        cmd.add("ubd0=" + runDir.resolve("disks").resolve("0"));
+      }
       cmd.addAll(image.bootParameters());
       ProcessBuilder pb = new ProcessBuilder(cmd).directory(runDir.toFile())
           .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -93,15 +107,74 @@ public final class UmlVm implements Vm {
       GuestAgent a = agent;
       p.onExit().thenRun(a::guestExited);
       agent.awaitHello(options.bootTimeout());
-      return new UmlVm(id, umid, runDir, p, agent, options, (System.nanoTime() - t0) / 1_000_000);
+      if (scratch != null) {
+        mountScratch(agent, scratch, options);
+      }
+      return new UmlVm(id, umid, runDir, p, agent, options, (System.nanoTime() - t0) / 1_000_000, scratch);
     } catch (IOException | RuntimeException e) {
       try {
         cleanUp(p, agent, runDir);
       } catch (IOException ce) {
         e.addSuppressed(ce);
       }
+      try {
+        deleteScratch(scratch);
+      } catch (IOException ce) {
+        e.addSuppressed(ce);
+      }
       throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
     }
+  }
+
+  /** Mounts the scratch disk (ubd0) at {@link #SCRATCH} with a world-writable {@code tmp/} for the agent. */
+  private static void mountScratch(GuestAgent agent, ScratchDisk scratch, UmlOptions options) throws IOException {
+    String dev = ubdDevice(0);
+    String c;
+    if (scratch.range().offset() == 0) {
+      c = "mkdir -p " + SCRATCH + " && mount -t ext4 " + dev + " " + SCRATCH;
+    } else {
+      c = "l=$(losetup -f) && losetup -o " + scratch.range().offset() + " $l " + dev + " && mkdir -p " + SCRATCH
+          + " && { mount -t ext4 $l " + SCRATCH + " || { losetup -d $l; exit 1; }; }";
+    }
+    GuestAgent.Result r = agent.run(c + " && mkdir -p " + SCRATCH + "/tmp && chmod 1777 " + SCRATCH + "/tmp",
+        options.opTimeout());
+    if (r.status() != 0) {
+      throw new IOException("mount scratch disk " + scratch.image() + " (payload " + scratch.range().offset() + "+"
+          + scratch.range().length() + ") at " + SCRATCH + ": status " + r.status() + ": " + r.stderrText());
+    }
+  }
+
+  private static void deleteScratch(ScratchDisk scratch) throws IOException {
+    if (scratch != null) {
+      Files.deleteIfExists(scratch.image());
+    }
+  }
+
+  /** The scratch disk mounted at {@link #SCRATCH}, if this VM has one. */
+  public java.util.Optional<ScratchDisk> scratch() {
+    return java.util.Optional.ofNullable(scratch);
+  }
+
+  /**
+   * The guest directory for temporary files: {@code /tmp/scratch/tmp} on the scratch disk, or the guest's RAM
+   * {@code /tmp} (16 MiB) without one. The agent captures command output there and sets {@code TMPDIR} to it.
+   */
+  public String tempDir() {
+    return scratch == null ? "/tmp" : SCRATCH + "/tmp";
+  }
+
+  /**
+   * A writable union at {@code target} over {@code lowers} whose upper and work directories ({@code <name>/upper},
+   * {@code <name>/work}) lie on the scratch disk, not in guest RAM; fails if this VM has no scratch disk.
+   */
+  public UnionSpec scratchUnion(String target, List<String> lowers, String name) throws IOException {
+    if (scratch == null) {
+      throw new IOException("service VM " + id + " has no scratch disk for the union " + target);
+    }
+    if (!name.matches("[A-Za-z0-9_.-]+") || name.equals("tmp") || name.startsWith(".")) {
+      throw new IllegalArgumentException("scratch directory name " + name + " is not a plain file name");
+    }
+    return UnionSpec.writable(target, lowers, SCRATCH + "/" + name + "/upper", SCRATCH + "/" + name + "/work");
   }
 
   /** The VM id (layer id or the pool's global id). */
@@ -175,6 +248,39 @@ public final class UmlVm implements Vm {
             + " $l " + sizeBlocks + "; rc=$?; losetup -d $l; exit $rc; }";
       }
       run(c + " && sync");
+    } finally {
+      unplug(d);
+    }
+  }
+
+  /**
+   * Runs the guest's e2fsprogs {@code mke2fs} (not busybox's) on image {@code hostPath}, attached read-write as a
+   * whole block device: {@code MKE2FS_CONFIG=<mke2fsConfig> /sbin/mke2fs <options> <device> <blocks>}. The options
+   * name the payload offset themselves ({@code -E offset=...}); the config text is written to a guest temporary file
+   * (it must fit in one agent line, about 3.5 KB once escaped).
+   */
+  public void mke2fs(Path hostPath, String mke2fsConfig, List<String> options, long blocks) throws IOException {
+    StringBuilder fmt = new StringBuilder();
+    for (char ch : mke2fsConfig.toCharArray()) {
+      switch (ch) {
+        case '\\' -> fmt.append("\\\\");
+        case '%' -> fmt.append("%%");
+        case '\n' -> fmt.append("\\n");
+        case '\t' -> fmt.append("\\t");
+        default -> fmt.append(ch);
+      }
+    }
+    StringBuilder args = new StringBuilder();
+    for (String o : options) {
+      args.append(q(o)).append(' ');
+    }
+    Disk d = plug(hostPath, AccessMode.READ_WRITE);
+    try {
+      String conf = tempDir() + "/.mke2fs.conf";
+      run("printf " + q(fmt.toString()) + " > " + conf + " && MKE2FS_CONFIG=" + conf + " /sbin/mke2fs " + args
+          + ubdDevice(d.index()) + " " + blocks + "; rc=$?; rm -f " + conf + "; [ $rc = 0 ] && sync; exit $rc");
+    } catch (IOException e) {
+      throw new IOException("format " + hostPath + " with mke2fs in service VM " + id + ": " + e.getMessage(), e);
     } finally {
       unplug(d);
     }
@@ -278,7 +384,11 @@ public final class UmlVm implements Vm {
     terminated = true;
     disks.clear();
     unions.clear();
-    cleanUp(process, agent, runDir);
+    try {
+      cleanUp(process, agent, runDir);
+    } finally {
+      deleteScratch(scratch); // the process group is gone (or failed to go): the file is no longer written
+    }
   }
 
   private Disk plug(Path hostPath, AccessMode mode) throws IOException {
