@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class GuestFormatter implements Ext4Formatter, AutoCloseable {
   private static final AtomicLong COUNTER = new AtomicLong();
+  private static final AtomicLong FORMATTED = new AtomicLong();
 
   private final ServiceVmPool pool;
 
@@ -32,6 +33,12 @@ final class GuestFormatter implements Ext4Formatter, AutoCloseable {
       UmlBackend.guest(lease.vm()).mke2fs(image, spec.config(), spec.arguments(range.offset(), Mke2fsSpec.PREZEROED),
           range.length() / spec.blockSize());
     }
+    FORMATTED.incrementAndGet();
+  }
+
+  /** How many templates this process has formatted in guests (for tests). */
+  static long formatted() {
+    return FORMATTED.get();
   }
 
   /** Terminates formatting VMs still running (driver Cleanup, shutdown). */
