@@ -63,8 +63,8 @@ final class GuestDiff {
       String dir = upper ? mp + "/upper" : mp;
       // getfattr writes name bytes >= 0x80 raw: the listing comes back hex-encoded (od) to keep every byte.
       Set<String> opaque = parseOpaque(fromHex(vm.run("cd " + q(dir)
-          + " && getfattr -R -P -h -d -m '^trusted\\.overlay\\.opaque$' -e text . >/tmp/.gf"
-          + " && od -An -v -tx1 /tmp/.gf; rc=$?; rm -f /tmp/.gf; exit $rc")));
+          + " && getfattr -R -P -h -d -m '^trusted\\.overlay\\.opaque$' -e text . >\"$TMPDIR/.gf\""
+          + " && od -An -v -tx1 \"$TMPDIR/.gf\"; rc=$?; rm -f \"$TMPDIR/.gf\"; exit $rc")));
       return new Stream(id, lease, a, vm, dir, opaque,
           upper ? OverlayTarRewriter.RootLostFound.KEEP : OverlayTarRewriter.RootLostFound.DROP_IF_EMPTY);
     } catch (IOException | RuntimeException e) {
