@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.sandbox.Mke2fsSpec;
 import io.lcowgd.sandbox.SandboxFactory;
+import io.lcowgd.sandbox.SandboxImage;
 import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.uml.UmlBackend;
@@ -93,6 +95,34 @@ class GuestTemplatesTest {
           && !layout(g).contains("has_journal"), "a real dumpe2fs listing");
       try (Stream<Path> left = Files.exists(tmp.resolve("run")) ? Files.list(tmp.resolve("run")) : Stream.empty()) {
         assertEquals(List.of(), left.toList(), "each formatting VM was terminated");
+      }
+    } finally {
+      formatter.close();
+    }
+  }
+
+  @Test
+  void aFailingGuestMke2fsFailsClearlyAndLeavesNoVm() throws Exception {
+    Path out = shared.resolve("uvm");
+    UvmImage image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
+    Path run = tmp.resolve("run");
+    GuestFormatter formatter = new GuestFormatter(new ServiceVmPool(new UmlBackend(image, run,
+        UmlOptions.withTimeout(Duration.ofSeconds(60))), PoolMode.SAFE, Duration.ofSeconds(60)));
+    try {
+      Path img = tmp.resolve("raw.img");
+      HostTools.check("truncate", "-s", "65M", img.toString());
+      PayloadRange at1M = new PayloadRange(1 << 20, 64 << 20);
+      Mke2fsSpec bad = new Mke2fsSpec(SandboxImage.SPEC.config(), List.of("-t", "ext4", "-O", "no_such_feature"),
+          "", 4096);
+      java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+          () -> formatter.format(img, at1M, bad));
+      assertTrue(e.getMessage().contains("format " + img + " with mke2fs in service VM")
+          && e.getMessage().contains("no_such_feature"), e.getMessage());
+      // The same image with the real spec at that offset: a clean ext4 inside the file.
+      formatter.format(img, at1M, SandboxImage.SPEC);
+      HostTools.e2fsck(img, 1 << 20);
+      try (Stream<Path> left = Files.list(run)) {
+        assertEquals(List.of(), left.toList(), "both formatting VMs were terminated");
       }
     } finally {
       formatter.close();
