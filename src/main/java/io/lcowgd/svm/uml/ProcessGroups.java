@@ -20,6 +20,16 @@ final class ProcessGroups {
     }
   }
 
+  /** Whether process {@code pid} exists and is not a zombie (an exited process its parent has not reaped). */
+  static boolean isRunning(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** The pids whose process group is {@code pgid} (zombies excluded). */
   static List<Long> members(long pgid) {
     List<Long> out = new ArrayList<>();

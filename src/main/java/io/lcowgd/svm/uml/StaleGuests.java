@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Removes the UML guests a dead plugin left under one run base: every {@code linux.uml} process whose umid is {@code
- * lcow-<pid>-<n>} with {@code uml_dir=<runBase>/<umid>} and whose owner {@code <pid>} is gone has its process group
+ * lcow-<pid>-<n>} with {@code uml_dir} at or below {@code <runBase>/<umid>} and whose owner {@code <pid>} is gone
+ * (or a zombie) has its process group
  * killed; every run directory {@code <runBase>/lcow-<pid>-<n>} of a gone owner is deleted together with the scratch
  * disk its {@code disks/0} names. Guests of a live owner are never touched.
  *
@@ -124,7 +125,8 @@ public final class StaleGuests {
       return Optional.empty();
     }
     Matcher m = UMID.matcher(umid);
-    if (!m.matches() || !Path.of(umlDir).toAbsolutePath().normalize().equals(base.resolve(umid))) {
+    // uml_dir is the run directory or a directory inside it.
+    if (!m.matches() || !Path.of(umlDir).toAbsolutePath().normalize().startsWith(base.resolve(umid))) {
       return Optional.empty();
     }
     return Optional.of(new Guest(umid, Long.parseLong(m.group(1))));
@@ -136,8 +138,8 @@ public final class StaleGuests {
    */
   static boolean ownerAlive(long pid, Optional<Instant> since) {
     Optional<ProcessHandle> h = ProcessHandle.of(pid);
-    if (h.isEmpty() || !h.get().isAlive()) {
-      return false;
+    if (h.isEmpty() || !h.get().isAlive() || !ProcessGroups.isRunning(pid)) {
+      return false; // gone, or a zombie nobody reaped (this machine's pid 1 reaps none)
     }
     Optional<Instant> started = h.get().info().startInstant();
     if (started.isEmpty() || since.isEmpty()) {
