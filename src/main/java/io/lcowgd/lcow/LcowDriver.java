@@ -20,6 +20,7 @@ import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.PoolStats;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.host.HostBackend;
+import io.lcowgd.svm.uml.StaleGuests;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlOptions;
 import io.lcowgd.svm.uml.UvmImage;
@@ -50,7 +51,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
 
   /** Everything that depends on the home and the options. */
   record Context(DriverConfig config, LayerStore store, ServiceVmPool pool, HostBackend backend,
-      SandboxFactory sandboxes, ServiceVmPool guests) {}
+      SandboxFactory sandboxes, ServiceVmPool guests, GuestFormatter formatter) {}
 
   /** Per-id Get/Put state; its monitor serialises Get, Put and Remove of that id. */
   private static final class MountSlot {
@@ -92,23 +93,35 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     // host backend; the UML guest pool is opened (guest files checked, VMs booted lazily) and cleaned up with the
     // driver; a sandbox's Diff against its own parent (docker commit) runs in it (GuestDiff, see docs/uml.md).
     ServiceVmPool guests = null;
+    UvmImage image = null;
     if (config.svm() == SvmBackend.UML) {
-      UvmImage image;
       try {
         image = UvmImage.from(config);
       } catch (IOException e) {
         throw new GraphDriverException(GraphDriverException.Category.UNAVAILABLE, "lcow.svm=uml: " + e.getMessage(), e);
       }
-      guests = new ServiceVmPool(new UmlBackend(image, UmlBackend.DEFAULT_RUN_BASE, UmlOptions.withTimeout(config.timeout())),
-          config.globalMode() ? PoolMode.GLOBAL : PoolMode.SAFE, config.timeout());
+      StaleGuests.clean(UmlBackend.DEFAULT_RUN_BASE); // guests of a dead plugin (never of a live one), logged
     }
     LayerStore store = LayerStore.open(home);
+    // lcow.svm=uml: templates are formatted by a guest's mke2fs, and every guest gets a scratch disk
+    // (<root>/scratch/<vmId>.vhdx at /tmp/scratch) cloned from the scratch template (docs/uml.md).
+    GuestFormatter formatter = null;
+    SandboxFactory sandboxes = new SandboxFactory(store.cacheDir());
+    if (image != null) {
+      UmlOptions o = UmlOptions.withTimeout(config.timeout());
+      formatter = new GuestFormatter(new ServiceVmPool(new UmlBackend(image, UmlBackend.DEFAULT_RUN_BASE, o),
+          PoolMode.SAFE, config.timeout()));
+      sandboxes = new SandboxFactory(store.cacheDir(), formatter);
+      guests = new ServiceVmPool(new UmlBackend(image, UmlBackend.DEFAULT_RUN_BASE, o,
+          new ScratchFiles(store.scratchDir(), sandboxes)), config.globalMode() ? PoolMode.GLOBAL : PoolMode.SAFE,
+          config.timeout());
+    }
     HostBackend backend = new HostBackend(HostBackend.defaultRunDir(store.root()), store.root(),
         SandboxFactory.HOST_MOUNT_OPTIONS);
     backend.cleanStale(store.mountDir());
     ServiceVmPool pool = new ServiceVmPool(backend, config.globalMode() ? PoolMode.GLOBAL : PoolMode.SAFE,
         config.timeout());
-    return new Context(config, store, pool, backend, new SandboxFactory(store.cacheDir()), guests);
+    return new Context(config, store, pool, backend, sandboxes, guests, formatter);
   }
 
   Context current() { // package-private for GuestDiffTest (host reference export)
@@ -137,6 +150,9 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     old.pool().cleanup();
     if (old.guests() != null) {
       old.guests().cleanup();
+    }
+    if (old.formatter() != null) {
+      old.formatter().close();
     }
     ctx = openContext(newHome, config);
     new InitState(newHome.toString(), options).save(stateDir);
@@ -335,6 +351,13 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     if (c.guests() != null) {
       try {
         c.guests().cleanup();
+      } catch (IOException e) {
+        failure = Failures.collect(failure, e);
+      }
+    }
+    if (c.formatter() != null) {
+      try {
+        c.formatter().close();
       } catch (IOException e) {
         failure = Failures.collect(failure, e);
       }

@@ -25,7 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * template that exists is complete. A clone is a reflink or a sparse copy ({@link FileCloner}) written under a
  * temporary name next to the destination, given its own VHDX identity, flushed, then linked into place.
  *
- * <p>Sizes below {@link #DEFAULT_SIZE_GB} are refused (the original driver never made smaller sandboxes).
+ * <p>Sizes below {@link #DEFAULT_SIZE_GB} are refused (the original driver never made smaller sandboxes). Templates
+ * are formatted by the factory's {@link Ext4Formatter} (the host's {@code mke2fs} unless another is injected).
  */
 public final class SandboxFactory {
   /** Default and minimum sandbox size, in GiB. */
@@ -43,10 +44,17 @@ public final class SandboxFactory {
   private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
 
   private final Path cacheDir;
+  private final Ext4Formatter formatter;
 
-  /** A factory keeping its templates in {@code cacheDir} (created when missing). */
+  /** A factory keeping its templates in {@code cacheDir} (created when missing), formatted by the host's mke2fs. */
   public SandboxFactory(Path cacheDir) {
+    this(cacheDir, Ext4Formatter.HOST);
+  }
+
+  /** A factory keeping its templates in {@code cacheDir} (created when missing), formatted by {@code formatter}. */
+  public SandboxFactory(Path cacheDir, Ext4Formatter formatter) {
     this.cacheDir = cacheDir.toAbsolutePath().normalize();
+    this.formatter = java.util.Objects.requireNonNull(formatter, "formatter");
   }
 
   public Path cacheDir() {
@@ -151,7 +159,7 @@ public final class SandboxFactory {
         removeStaleTemporaries(name);
         Path tmp = cacheDir.resolve("." + name + ".tmp-" + UUID.randomUUID());
         try {
-          SandboxImage.create(tmp, virtualSize);
+          SandboxImage.create(tmp, virtualSize, formatter);
           Files.move(tmp, template, StandardCopyOption.ATOMIC_MOVE);
           fsyncDir(cacheDir);
         } catch (IOException | RuntimeException e) {

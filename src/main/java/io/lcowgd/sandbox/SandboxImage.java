@@ -43,20 +43,30 @@ public final class SandboxImage {
       "\t}",
       "");
 
+  /** The mke2fs run of every sandbox and scratch template, on the host or in a service VM. */
+  public static final Mke2fsSpec SPEC = new Mke2fsSpec(MKE2FS_CONF, List.of("-t", "ext4", "-b",
+      Integer.toString(FS_BLOCK_SIZE), "-O", "^has_journal,^resize_inode,sparse_super2"),
+      "lazy_itable_init=1,root_owner=0:0", FS_BLOCK_SIZE);
+
   private SandboxImage() {}
 
   /**
    * Creates {@code out} (which must not exist) as a VHDX of {@code virtualSize} bytes (a multiple of 4 KiB) holding
    * an empty ext4, flushed to disk. Returns the payload range where the filesystem starts. On failure {@code out} is
-   * removed.
+   * removed. Formatted by the host's {@code mke2fs}.
    */
   public static PayloadRange create(Path out, long virtualSize) throws IOException {
+    return create(out, virtualSize, Ext4Formatter.HOST);
+  }
+
+  /** As {@link #create(Path, long)}, with the ext4 made by {@code formatter} (with {@link #SPEC}). */
+  public static PayloadRange create(Path out, long virtualSize, Ext4Formatter formatter) throws IOException {
     if (virtualSize <= 0 || virtualSize % FS_BLOCK_SIZE != 0) {
       throw new IllegalArgumentException("sandbox size " + virtualSize + " must be a positive multiple of 4096");
     }
     PayloadRange range = VhdxWriter.createContiguous(out, virtualSize, VhdxWriter.DEFAULT_BLOCK_SIZE);
     try {
-      mke2fs(out, range);
+      formatter.format(out, range, SPEC);
       try (FileChannel ch = FileChannel.open(out, StandardOpenOption.WRITE)) {
         ch.force(true);
       }
@@ -67,14 +77,16 @@ public final class SandboxImage {
     }
   }
 
-  private static void mke2fs(Path image, PayloadRange range) throws IOException {
+  /** {@link Ext4Formatter#HOST}: the host's mke2fs on the image file at the payload offset. */
+  static void hostMke2fs(Path image, PayloadRange range, Mke2fsSpec spec) throws IOException {
     Path conf = Files.createTempFile("lcow-mke2fs", ".conf");
     try {
-      Files.writeString(conf, MKE2FS_CONF);
-      List<String> cmd = new ArrayList<>(List.of(mke2fsBinary(), "-q", "-F", "-t", "ext4", "-b",
-          Integer.toString(FS_BLOCK_SIZE), "-O", "^has_journal,^resize_inode,sparse_super2",
-          "-E", "offset=" + range.offset() + ",discard,lazy_itable_init=1,root_owner=0:0",
-          image.toString(), Long.toString(range.length() / FS_BLOCK_SIZE)));
+      Files.writeString(conf, spec.config());
+      List<String> cmd = new ArrayList<>();
+      cmd.add(mke2fsBinary());
+      cmd.addAll(spec.arguments(range.offset(), Mke2fsSpec.HOST_ZEROING));
+      cmd.add(image.toString());
+      cmd.add(Long.toString(range.length() / spec.blockSize()));
       ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
       pb.environment().put("MKE2FS_CONFIG", conf.toString());
       Process p = pb.start();

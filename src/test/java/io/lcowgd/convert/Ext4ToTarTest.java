@@ -153,7 +153,7 @@ class Ext4ToTarTest {
     Path img = KernelImages.build(tmp.resolve("eq.img"), 16, List.of(), r -> {
       Files.createDirectories(r.resolve("d"));
       Files.writeString(r.resolve("d/f"), "x");
-      Posix.run("setfattr", "-n", "user.a=b", "-v", "1", r.resolve("d/f").toString());
+      HostTools.check("setfattr", "-n", "user.a=b", "-v", "1", r.resolve("d/f").toString());
     });
     try (Ext4Reader r = Ext4Reader.open(FileRangeDisk.open(img))) {
       LayerTarException e = org.junit.jupiter.api.Assertions.assertThrows(LayerTarException.class,

@@ -156,6 +156,10 @@ public final class HostBackend implements VmBackend {
           backing = Files.readString(p.resolve("loop/backing_file")).trim();
         } catch (NoSuchFileException e) {
           continue; // unbound
+        } catch (IOException e) {
+          // Detached between open and read: sysfs answers ENODEV ("No such device") once the attribute is removed.
+          // Only a device that is going away does that, and a device going away is no stale loop of ours.
+          continue;
         }
         if (backing.startsWith(prefix)) {
           if (LoopDevice.clear(Integer.parseInt(p.getFileName().toString().substring(4)))) {

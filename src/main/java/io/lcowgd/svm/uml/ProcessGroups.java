@@ -10,7 +10,27 @@ import java.util.List;
 final class ProcessGroups {
   private ProcessGroups() {}
 
-  /** The pids whose process group is {@code pgid} (zombies included until reaped). */
+  /** The process group of {@code pid}, or -1 if it is gone. */
+  static long groupOf(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[2]);
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Whether process {@code pid} exists and is not a zombie (an exited process its parent has not reaped). */
+  static boolean isRunning(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The pids whose process group is {@code pgid} (zombies excluded). */
   static List<Long> members(long pgid) {
     List<Long> out = new ArrayList<>();
     try (var s = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The {@code lcow.svm=uml} backend: every service VM is a User-mode Linux guest ({@link UmlVm}) booted from {@link
  * UvmImage}, with its files under {@code runBase/<umid>}. Umids are {@code lcow-<daemon pid>-<n>}, unique per
- * daemon.
+ * daemon. Each VM gets the scratch disk {@link ScratchDisks} makes for it (attached at boot, mounted at {@link
+ * UmlVm#SCRATCH}, deleted when the VM terminates or fails to boot).
  */
 public final class UmlBackend implements VmBackend {
   /** The default parent of the guests' run directories (short, for the mconsole socket path limit). */
@@ -21,18 +22,38 @@ public final class UmlBackend implements VmBackend {
   private final Path runBase;
   private final UmlOptions options;
   private final UidRange uids;
+  private final ScratchDisks scratch;
 
-  /** A backend whose guests run as uids of {@link UidRange#configured()} ({@code $LCOW_UML_UIDS} or the default). */
+  /**
+   * A backend whose guests run as uids of {@link UidRange#configured()} ({@code $LCOW_UML_UIDS} or the default) and
+   * have no scratch disk ({@link ScratchDisks#NONE}).
+   */
   public UmlBackend(UvmImage image, Path runBase, UmlOptions options) {
-    this(image, runBase, options, UidRange.configured());
+    this(image, runBase, options, UidRange.configured(), ScratchDisks.NONE);
+  }
+
+  /** A backend whose guests run as uids of {@link UidRange#configured()}, each with a scratch disk from {@code scratch}. */
+  public UmlBackend(UvmImage image, Path runBase, UmlOptions options, ScratchDisks scratch) {
+    this(image, runBase, options, UidRange.configured(), scratch);
   }
 
   /** A backend whose guests each run as a free uid (and gid) of {@code uids} (see {@link GuestJail}). */
   public UmlBackend(UvmImage image, Path runBase, UmlOptions options, UidRange uids) {
+    this(image, runBase, options, uids, ScratchDisks.NONE);
+  }
+
+  /** A backend whose guests each run as a free uid of {@code uids}, each with a scratch disk from {@code scratch}. */
+  public UmlBackend(UvmImage image, Path runBase, UmlOptions options, UidRange uids, ScratchDisks scratch) {
     this.image = image;
     this.runBase = runBase;
     this.options = options;
-    this.uids = uids;
+    this.uids = java.util.Objects.requireNonNull(uids, "uids");
+    this.scratch = java.util.Objects.requireNonNull(scratch, "scratch");
+  }
+
+  /** The parent directory of this backend's run directories. */
+  public Path runBase() {
+    return runBase;
   }
 
   /** The umid prefix of every guest this daemon starts: {@code lcow-<pid>-}. */
@@ -48,7 +69,19 @@ public final class UmlBackend implements VmBackend {
   @Override
   public UmlVm start(String vmId) throws IOException {
     String umid = umidPrefix() + COUNTER.incrementAndGet();
-    return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options, uids);
+    ScratchDisk disk = scratch.create(vmId).orElse(null);
+    try {
+      return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options, uids, disk);
+    } catch (IOException | RuntimeException e) {
+      if (disk != null) {
+        try {
+          java.nio.file.Files.deleteIfExists(disk.image()); // boot deletes it too; this covers an early failure
+        } catch (IOException de) {
+          e.addSuppressed(de);
+        }
+      }
+      throw e;
+    }
   }
 
   /** Returns {@code vm} as a UML guest, for the operations beyond {@link Vm} (export, format). */

@@ -31,6 +31,10 @@ import java.util.concurrent.TimeUnit;
 public final class UmlVm implements Vm {
   /** ubd0 is unused (no root disk); ubd1..ubd15 hold attachments (UML's limit is 16 devices). */
   static final int MAX_DISKS = 15;
+  /** Where the VM's scratch disk (ubd0, hot-plugged right after boot) is mounted in the guest. */
+  public static final String SCRATCH = "/tmp/scratch";
+  /** A symlink in the run directory naming the VM's scratch file, for a later stale-guest clean-up. */
+  static final String SCRATCH_RECORD = "scratch";
 
   /**
    * Boot tuning (docs/uml.md, "Boot time"): skip the raid6 benchmark and two slow initcalls (utility-vms.md U13),
@@ -55,15 +59,16 @@ public final class UmlVm implements Vm {
   private final Path mconsole;
   private final Map<String, Disk> disks = new HashMap<>();
   private final Set<String> unions = new LinkedHashSet<>();
-  private final long bootMillis;
   private final GuestJail jail;
   private final Map<String, HostfsDisk> viaHostfs = new HashMap<>();
   private long hostfsCounter;
   private boolean hostfsMounted;
+  private final ScratchDisk scratch;
+  private volatile long bootMillis;
   private volatile boolean terminated;
 
   private UmlVm(String id, String umid, Path runDir, Process process, GuestAgent agent, UmlOptions options,
-      long bootMillis, GuestJail jail) {
+      GuestJail jail, ScratchDisk scratch) {
     this.jail = jail;
     this.id = id;
     this.umid = umid;
@@ -72,20 +77,25 @@ public final class UmlVm implements Vm {
     this.agent = agent;
     this.options = options;
     this.mconsole = jail.umlDir().resolve(umid).resolve("mconsole");
-    this.bootMillis = bootMillis;
+    this.scratch = scratch;
   }
 
   /**
    * Boots a guest for VM id {@code id} under umid {@code umid} with run directory {@code runDir} (created, mode
    * 0711 with a guest-owned {@code uml/}, removed again by {@link #terminate()}) and returns once its agent said
-   * hello; the guest runs as a free uid of {@link UidRange#configured()}.
+   * hello; the guest runs as a free uid of {@link UidRange#configured()} and has no scratch disk.
    */
   static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options) throws IOException {
-    return boot(id, umid, runDir, image, options, UidRange.configured());
+    return boot(id, umid, runDir, image, options, UidRange.configured(), null);
   }
 
-  /** As {@link #boot(String, String, Path, UvmImage, UmlOptions)}, the guest running as a free uid of {@code uids}. */
-  static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options, UidRange uids)
+  /**
+   * As {@link #boot(String, String, Path, UvmImage, UmlOptions)}, the guest running as a free uid of {@code uids};
+   * if {@code scratch} is not null, that disk is then hot-plugged read-write as ubd0 and mounted at {@link #SCRATCH}
+   * before the VM is returned. The scratch file is deleted when the boot fails or the VM terminates.
+   */
+  static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options, UidRange uids,
+      ScratchDisk scratch)
       throws IOException {
     long t0 = System.nanoTime();
     Files.createDirectories(runDir.getParent());
@@ -99,6 +109,10 @@ public final class UmlVm implements Vm {
           PosixFilePermissions.fromString("rwxr-xr-x")));
       Files.createDirectory(runDir.resolve("disks"), PosixFilePermissions.asFileAttribute(
           PosixFilePermissions.fromString("rwx--x--x")));
+      if (scratch != null) {
+        // Tells a later stale-guest clean-up which scratch file this VM had (StaleGuests).
+        Files.createSymbolicLink(runDir.resolve(SCRATCH_RECORD), scratch.image().toAbsolutePath());
+      }
       exec(List.of("mkfifo", "-m", "600", runDir.resolve("ci").toString(), runDir.resolve("co").toString(),
           runDir.resolve("dout").toString()), "create the agent FIFOs of service VM " + id);
       Path console = runDir.resolve("console.log");
@@ -127,7 +141,21 @@ public final class UmlVm implements Vm {
       GuestAgent a = agent;
       p.onExit().thenRun(a::guestExited);
       agent.awaitHello(options.bootTimeout());
-      return new UmlVm(id, umid, runDir, p, agent, options, (System.nanoTime() - t0) / 1_000_000, jail);
+      UmlVm vm = new UmlVm(id, umid, runDir, p, agent, options, jail, scratch);
+      if (scratch != null) {
+        try {
+          vm.mountScratch();
+        } catch (IOException | RuntimeException e) {
+          try {
+            vm.terminate();
+          } catch (IOException te) {
+            e.addSuppressed(te);
+          }
+          throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
+        }
+      }
+      vm.bootMillis = (System.nanoTime() - t0) / 1_000_000;
+      return vm;
     } catch (IOException | RuntimeException e) {
       try {
         cleanUp(p, agent, runDir);
@@ -141,8 +169,68 @@ public final class UmlVm implements Vm {
           e.addSuppressed(ce);
         }
       }
+      try {
+        deleteScratch(scratch);
+      } catch (IOException ce) {
+        e.addSuppressed(ce);
+      }
       throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Hot-plugs the scratch disk read-write as ubd0 (exposed to the guest uid like every attachment, {@link
+   * GuestJail#expose}) and mounts it at {@link #SCRATCH} with a world-writable {@code tmp/} for the agent.
+   */
+  private void mountScratch() throws IOException {
+    Disk d = plugAt(0, scratch.image(), AccessMode.READ_WRITE);
+    String dev = ubdDevice(d.index());
+    String c;
+    if (scratch.range().offset() == 0) {
+      c = "mkdir -p " + SCRATCH + " && mount -t ext4 " + dev + " " + SCRATCH;
+    } else {
+      c = "l=$(losetup -f) && losetup -o " + scratch.range().offset() + " $l " + dev + " && mkdir -p " + SCRATCH
+          + " && { mount -t ext4 $l " + SCRATCH + " || { losetup -d $l; exit 1; }; }";
+    }
+    GuestAgent.Result r = agent.run(c + " && mkdir -p " + SCRATCH + "/tmp && chmod 1777 " + SCRATCH + "/tmp",
+        options.opTimeout());
+    if (r.status() != 0) {
+      throw new IOException("mount scratch disk " + scratch.image() + " (payload " + scratch.range().offset() + "+"
+          + scratch.range().length() + ") at " + SCRATCH + ": status " + r.status() + ": " + r.stderrText());
+    }
+  }
+
+  private static void deleteScratch(ScratchDisk scratch) throws IOException {
+    if (scratch != null) {
+      Files.deleteIfExists(scratch.image());
+    }
+  }
+
+  /** The scratch disk mounted at {@link #SCRATCH}, if this VM has one. */
+  public java.util.Optional<ScratchDisk> scratch() {
+    return java.util.Optional.ofNullable(scratch);
+  }
+
+  /**
+   * The guest directory for temporary files: {@code /tmp/scratch/tmp} on the scratch disk, or the guest's RAM
+   * {@code /tmp} (16 MiB) without one. The agent captures command output there and sets {@code TMPDIR} to it.
+   */
+  public String tempDir() {
+    return scratch == null ? "/tmp" : SCRATCH + "/tmp";
+  }
+
+  /**
+   * A writable union at {@code target} over {@code lowers} whose upper and work directories ({@code <name>/upper},
+   * {@code <name>/work}) lie on the scratch disk, not in guest RAM; fails if this VM has no scratch disk.
+   */
+  public UnionSpec scratchUnion(String target, List<String> lowers, String name) throws IOException {
+    if (scratch == null) {
+      throw new IOException("service VM " + id + " has no scratch disk for the union " + target);
+    }
+    if (!name.matches("[A-Za-z0-9_.-]+") || name.equals("tmp") || name.startsWith(".")) {
+      throw new IllegalArgumentException("scratch directory name " + name + " is not a plain file name");
+    }
+    return UnionSpec.writable(target, lowers, SCRATCH + "/" + name + "/upper", SCRATCH + "/" + name + "/work");
   }
 
   /** The VM id (layer id or the pool's global id). */
@@ -216,6 +304,39 @@ public final class UmlVm implements Vm {
             + " $l " + sizeBlocks + "; rc=$?; losetup -d $l; exit $rc; }";
       }
       run(c + " && sync");
+    } finally {
+      unplug(d);
+    }
+  }
+
+  /**
+   * Runs the guest's e2fsprogs {@code mke2fs} (not busybox's) on image {@code hostPath}, attached read-write as a
+   * whole block device: {@code MKE2FS_CONFIG=<mke2fsConfig> /sbin/mke2fs <options> <device> <blocks>}. The options
+   * name the payload offset themselves ({@code -E offset=...}); the config text is written to a guest temporary file
+   * (it must fit in one agent line, about 3.5 KB once escaped).
+   */
+  public void mke2fs(Path hostPath, String mke2fsConfig, List<String> options, long blocks) throws IOException {
+    StringBuilder fmt = new StringBuilder();
+    for (char ch : mke2fsConfig.toCharArray()) {
+      switch (ch) {
+        case '\\' -> fmt.append("\\\\");
+        case '%' -> fmt.append("%%");
+        case '\n' -> fmt.append("\\n");
+        case '\t' -> fmt.append("\\t");
+        default -> fmt.append(ch);
+      }
+    }
+    StringBuilder args = new StringBuilder();
+    for (String o : options) {
+      args.append(q(o)).append(' ');
+    }
+    Disk d = plug(hostPath, AccessMode.READ_WRITE);
+    try {
+      String conf = tempDir() + "/.mke2fs.conf";
+      run("printf " + q(fmt.toString()) + " > " + conf + " && MKE2FS_CONFIG=" + conf + " /sbin/mke2fs " + args
+          + ubdDevice(d.index()) + " " + blocks + "; rc=$?; rm -f " + conf + "; [ $rc = 0 ] && sync; exit $rc");
+    } catch (IOException e) {
+      throw new IOException("format " + hostPath + " with mke2fs in service VM " + id + ": " + e.getMessage(), e);
     } finally {
       unplug(d);
     }
@@ -331,12 +452,19 @@ public final class UmlVm implements Vm {
     try {
       cleanUp(process, agent, runDir);
     } finally {
-      jail.close();
+      try {
+        jail.close();
+      } finally {
+        deleteScratch(scratch); // the process group is gone (or failed to go): the file is no longer written
+      }
     }
   }
 
   private Disk plug(Path hostPath, AccessMode mode) throws IOException {
-    int idx = freeIndex();
+    return plugAt(freeIndex(), hostPath, mode);
+  }
+
+  private Disk plugAt(int idx, Path hostPath, AccessMode mode) throws IOException {
     Path link = runDir.resolve("disks").resolve(Integer.toString(idx));
     jail.expose(hostPath, link, mode);
     String r;
