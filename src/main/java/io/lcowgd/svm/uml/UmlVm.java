@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  * hostfs and a guest loop device.
  */
 public final class UmlVm implements Vm {
-  /** ubd0 is unused (no root disk); ubd1..ubd15 hold attachments (UML's limit is 16 devices). */
+  /** ubd0 is unused (no root disk); ubd1..ubd15 hold the scratch disk and attachments (UML's limit is 16 devices). */
   static final int MAX_DISKS = 15;
-  /** Where the VM's scratch disk (ubd0, hot-plugged right after boot) is mounted in the guest. */
+  /** Where the VM's scratch disk (the first ubd slot, hot-plugged right after boot) is mounted in the guest. */
   public static final String SCRATCH = "/tmp/scratch";
   /** A symlink in the run directory naming the VM's scratch file, for a later stale-guest clean-up. */
   static final String SCRATCH_RECORD = "scratch";
@@ -91,7 +91,7 @@ public final class UmlVm implements Vm {
 
   /**
    * As {@link #boot(String, String, Path, UvmImage, UmlOptions)}, the guest running as a free uid of {@code uids};
-   * if {@code scratch} is not null, that disk is then hot-plugged read-write as ubd0 and mounted at {@link #SCRATCH}
+   * if {@code scratch} is not null, that disk is then hot-plugged read-write and mounted at {@link #SCRATCH}
    * before the VM is returned. The scratch file is deleted when the boot fails or the VM terminates.
    */
   static UmlVm boot(String id, String umid, Path runDir, UvmImage image, UmlOptions options, UidRange uids,
@@ -179,11 +179,13 @@ public final class UmlVm implements Vm {
   }
 
   /**
-   * Hot-plugs the scratch disk read-write as ubd0 (exposed to the guest uid like every attachment, {@link
+   * Hot-plugs the scratch disk read-write into the first free ubd slot (exposed to the guest uid like every attachment, {@link
    * GuestJail#expose}) and mounts it at {@link #SCRATCH} with a world-writable {@code tmp/} for the agent.
    */
   private void mountScratch() throws IOException {
-    Disk d = plugAt(0, scratch.image(), AccessMode.READ_WRITE);
+    // ubd0 cannot be hot-plugged (UML keeps it configured as its default root disk, and an mconsole "remove ubd0"
+    // aborts the kernel), and a disk on the kernel command line is not reachable from the jail: take a free slot.
+    Disk d = plug(scratch.image(), AccessMode.READ_WRITE);
     String dev = ubdDevice(d.index());
     String c;
     if (scratch.range().offset() == 0) {
@@ -461,10 +463,7 @@ public final class UmlVm implements Vm {
   }
 
   private Disk plug(Path hostPath, AccessMode mode) throws IOException {
-    return plugAt(freeIndex(), hostPath, mode);
-  }
-
-  private Disk plugAt(int idx, Path hostPath, AccessMode mode) throws IOException {
+    int idx = freeIndex();
     Path link = runDir.resolve("disks").resolve(Integer.toString(idx));
     jail.expose(hostPath, link, mode);
     String r;
