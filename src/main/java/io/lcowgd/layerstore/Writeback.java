@@ -1,8 +1,7 @@
 package io.lcowgd.layerstore;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
+import io.lcowgd.posix.LibC;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,26 +21,14 @@ final class Writeback implements AutoCloseable {
   /** The default interval between two write-out requests. */
   static final Duration INTERVAL = Duration.ofMillis(50);
 
-  private static final int O_RDONLY = 0;
-  private static final int O_CLOEXEC = 02000000;
-  private static final int SYNC_FILE_RANGE_WRITE = 2;
-
-  /** The two libc calls this needs; loaded on first use. */
-  private interface Libc extends Library {
-    int open(String path, int flags, int mode) throws LastErrorException;
-
-    int close(int fd) throws LastErrorException;
-
-    int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
-  }
-
+  /** libc through JNA, or null where it cannot be loaded (then the final fsync does all the work). */
   private static final class Holder {
-    static final Libc LIBC = load();
+    static final LibC LIBC = load();
 
-    private static Libc load() {
+    private static LibC load() {
       try {
-        return Native.load("c", Libc.class);
-      } catch (UnsatisfiedLinkError | RuntimeException e) {
+        return LibC.INSTANCE;
+      } catch (LinkageError | RuntimeException e) {
         return null;
       }
     }
@@ -73,7 +60,7 @@ final class Writeback implements AutoCloseable {
   }
 
   private void loop() {
-    Libc libc = Holder.LIBC;
+    LibC libc = Holder.LIBC;
     if (libc == null) {
       return;
     }
@@ -86,12 +73,12 @@ final class Writeback implements AutoCloseable {
         }
         if (fd < 0) {
           try {
-            fd = libc.open(file.toString(), O_RDONLY | O_CLOEXEC, 0);
+            fd = libc.open(file.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
           } catch (LastErrorException e) {
             continue; // not created yet
           }
         }
-        libc.sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        libc.sync_file_range(fd, 0, 0, LibC.SYNC_FILE_RANGE_WRITE);
         requests.incrementAndGet();
       }
     } catch (LastErrorException e) {

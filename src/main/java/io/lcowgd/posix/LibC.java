@@ -21,6 +21,8 @@ public interface LibC extends Library {
   int O_DIRECTORY = 0200000;
   int O_CLOEXEC = 02000000;
 
+  int SYNC_FILE_RANGE_WRITE = 2;
+
   int SEEK_END = 2;
   int SEEK_DATA = 3;
   int SEEK_HOLE = 4;
@@ -68,6 +70,9 @@ public interface LibC extends Library {
   int umount2(String target, int flags) throws LastErrorException;
 
   int syncfs(int fd) throws LastErrorException;
+
+  /** {@code flags} e.g. {@link #SYNC_FILE_RANGE_WRITE}: queue the range's dirty pages for write-out, without waiting. */
+  int sync_file_range(int fd, long offset, long nbytes, int flags) throws LastErrorException;
 
   int unshare(int flags) throws LastErrorException;
 
