@@ -69,15 +69,23 @@ uml_of() {
   pgrep -af linux.uml | grep -F "umid=lcow-$1-" || true
 }
 
-# stop_plugin: stops the plugin; then no linux.uml process of any plugin of this run may be left.
+# stop_plugin [HOME]: stops the plugin; then no linux.uml process of any plugin of this run may be left, nor a guest run
+# directory (/run/lcow-uml/lcow-<pid>-N), nor a service-VM scratch file under HOME/scratch (HOME: the driver's data
+# root, default $HOME_DIR).
 stop_plugin() {
-  local p left
+  local home="${1:-$HOME_DIR}" p left
   plugin_stop
   for p in "${PLUGIN_PIDS[@]}"; do
     left="$(uml_of "$p")"
     [[ -z "$left" ]] || fail "linux.uml processes of plugin pid $p left after it stopped: $(oneline "$left")"
+    left="$(compgen -G "/run/lcow-uml/lcow-$p-*" || true)"
+    [[ -z "$left" ]] || fail "guest run directories of plugin pid $p left after it stopped: $(oneline "$left")"
   done
-  if is_uml; then info "no linux.uml process of plugin pids ${PLUGIN_PIDS[*]} left"; fi
+  if [[ -d "$home/scratch" ]]; then
+    left="$(find "$home/scratch" -type f)"
+    [[ -z "$left" ]] || fail "scratch files left under $home/scratch after the plugin stopped: $(oneline "$left")"
+  fi
+  if is_uml; then info "no linux.uml process, guest run directory or scratch file of plugin pids ${PLUGIN_PIDS[*]} left"; fi
 }
 
 # guest_line: the "Guest VMs" Status line of the running dockerd's driver (empty when there is none).
@@ -524,7 +532,7 @@ if is_plugin; then
   run_ok dk rmi bb:tcp >/dev/null
   grep -q "$TCP_NAME implements: GraphDriver" "$E2E_T/d2/dockerd.log" || fail "dockerd log lacks '$TCP_NAME implements: GraphDriver'"
   dockerd_stop
-  stop_plugin
+  stop_plugin "$E2E_T/d2/root/$TCP_NAME"
   check_no_leaks "$E2E_T"
   check_images "$E2E_T"
 fi
