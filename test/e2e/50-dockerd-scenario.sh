@@ -5,9 +5,9 @@
 #   import a busybox image; run a container that writes and deletes files; docker diff (exact output); ps -s (size);
 #   commit; run the committed image; save, rmi, load, tag a fresh name and run it (and check the saved commit layer);
 #   four containers at once and two commits at once; per-container sandbox size; cp both ways; export; inspect; a
-#   container c3 whose changes cover every kind of entry (hard link, symlink, fifo, setuid file of another owner, long
-#   and UTF-8 names, opaque directory, whiteout, user.* and security.capability xattrs set from the host through
-#   /proc/<pid>/root, a nanosecond mtime); stop dockerd (no mounts or loop devices left, every image passes e2fsck -fn);
+#   container c3 whose changes cover every kind of entry (hard links, symlink, fifo, char device, setuid file of another
+#   owner, sparse and 3 MiB files, long and UTF-8 names, opaque directory, whiteouts of a file and a directory, user.*
+#   and security.capability xattrs set from the host through /proc/<pid>/root, a nanosecond mtime); stop dockerd (no mounts or loop devices left, every image passes e2fsck -fn);
 #   restart dockerd with the state intact; restart the plugin alone (no re-Init); commit c3 and check its layer holds
 #   all of the above; rm, rmi; final leak and e2fsck checks.
 # Part 2 (TCP): the plugin on 127.0.0.1:<port> registered with /etc/docker/plugins/<name>.spec, no socket: import,
@@ -349,12 +349,15 @@ assert_eq "GraphDriver.Name of bb:loaded" "$DRIVER" "$out"
 
 step "container c3: every kind of change (links, fifo, setuid, long names, opaque dir, xattrs, ns mtime)"
 LONG="$(printf 'l%.0s' $(seq 120))"
-# the container makes its changes, then waits until the host has set the xattrs and the mtime through its root
+# the container makes its changes (also a 3 MiB random file, a sparse file, a character device, a file with mode 000, a
+# third name of a hard-linked file, a deleted image directory), then waits until the host has set the xattrs and the mtime through its root
 run_ok dk run -d --network none --name c3 bb:e2e sh -c "set -e
 echo one > /tmp/file1; ln /tmp/file1 /tmp/hard; ln -s ../etc/passwd /tmp/link; mkfifo /tmp/fifo
 echo cap > /tmp/cap; echo s > /tmp/suid; chown 1234:567 /tmp/suid; chmod 4755 /tmp/suid
 mkdir /tmp/$LONG; echo deep > /tmp/$LONG/f; echo u > /tmp/grüße
-rm /etc/group; rm -rf /root; mkdir /root; echo h > /root/h
+rm /etc/group; rm -rf /root; mkdir /root; echo h > /root/h; ln /tmp/file1 /root/third; rm -rf /usr/sbin
+dd if=/dev/urandom of=/tmp/big bs=65536 count=48 2>/dev/null; dd if=/dev/zero of=/tmp/sparse bs=1 count=1 seek=5000000 2>/dev/null
+mknod /tmp/null c 1 3; mkdir /tmp/emptydir; echo z > /tmp/zero; chmod 0 /tmp/zero
 touch /tmp/.ready
 while [ ! -e /tmp/.go ]; do sleep 0.1; done
 rm /tmp/.ready /tmp/.go" >/dev/null
@@ -373,6 +376,14 @@ touch "/proc/$pid/root/tmp/.go"
 out="$(run_ok dk wait c3)"
 [[ "$out" == 0 ]] || { dk logs c3 >&2; fail "c3 exited with status $out"; }
 C3_DIFF="A /root/h
+A /root/third
+A /tmp/big
+A /tmp/emptydir
+A /tmp/null
+A /tmp/sparse
+A /tmp/zero
+C /usr
+D /usr/sbin
 A /tmp/$LONG
 A /tmp/$LONG/f
 A /tmp/cap
@@ -439,12 +450,22 @@ check_c3_commit() {
   has '^root/h \| file \|' "$1"
   has '^tmp/cap \| file \|' "$1"
   has '^tmp/ns \| file \| 100644 \| 0:0 \| [^|]* \| 0 \| 1614834367' "$1"
-  has '^tmp/(hard \| hardlink \| .* \| tmp/file1|file1 \| hardlink \| .* \| tmp/hard) \|' "$1"
+  # the three names of one inode: one carries the data, the other two are hard links to it
+  local names='(tmp/file1|tmp/hard|root/third)' n
+  n="$(grep -c -E "^$names \\| hardlink \\| .* \\| $names \\|" "$l" || true)"
+  [[ "$n" == 2 ]] || { cat "$l" >&2; fail "the commit layer of c3 ($1) has $n hard link entries among $names, expected 2"; }
+  has "^$names \\| file \\| 100644 \\| 0:0 \\| [^|]* \\| 4 \\|" "$1"
   has '^tmp/link \| symlink \| .* \| \.\./etc/passwd \|' "$1"
   has '^tmp/fifo \| fifo \|' "$1"
   has '^tmp/suid \| file \| 104755 \| 1234:567 \| [^|]* \| 2 \|' "$1"
   has "^tmp/$LONG/f \\| file \\|" "$1"
   has '^tmp/grüße \| file \|' "$1"
+  has '^usr/\.wh\.sbin \| file \|' "$1"
+  has '^tmp/big \| file \| 100644 \| 0:0 \| [^|]* \| 3145728 \|' "$1"
+  has '^tmp/sparse \| file \| 100644 \| 0:0 \| [^|]* \| 5000001 \|' "$1"
+  has '^tmp/null \| chardev 1,3 \|' "$1"
+  has '^tmp/emptydir \| dir \|' "$1"
+  has '^tmp/zero \| file \| 100000 \|' "$1"
   [[ "$2" == full ]] || return 0
   has '^etc/passwd \| file \| .*\| user\.e2e=68656c6c6f \|' "$1"
   has '^tmp/cap \| file \| .*\| security\.capability=0100000200200000000000000000000000000000 \|' "$1"
