@@ -106,6 +106,32 @@ guest_diffs() {
   printf '%s\n' "$n"
 }
 
+# guest_changes: how many sandbox Changes/DiffSize the plugin has run in UML guests, from the "Guest Changes" Status
+# line; empty when the plugin has no such line (a build whose Changes/DiffSize all run on the host).
+guest_changes() {
+  dk info -f '{{json .DriverStatus}}' | "$PY" -c '
+import json, re, sys
+for k, v in json.load(sys.stdin) or []:
+    if k == "Guest Changes":
+        m = re.match(r"([0-9]+) ", v)
+        print(m.group(1) if m else "unparsable: " + v)'
+}
+
+# check_guest_changes WHAT BEFORE: when the plugin reports guest Changes/DiffSize (BEFORE not empty), WHAT ran at least
+# one more of them in a guest, and in safe mode no guest is left running.
+check_guest_changes() {
+  local what="$1" before="$2" after line
+  [[ -n "$before" ]] || return 0
+  after="$(guest_changes)"
+  [[ "$after" =~ ^[0-9]+$ && "$before" =~ ^[0-9]+$ ]] || fail "$what: Guest Changes counter '$before' -> '$after'"
+  (( after > before )) || fail "$what: did not run in a UML guest (Guest Changes counter stayed at $after)"
+  line="$(guest_line)"
+  if [[ "$SVM_MODE" == uml-safe ]]; then
+    [[ "$line" == "uml, 0 running, "* ]] || fail "$what: safe mode: the guests were not terminated: $line"
+  fi
+  info "$what: $((after - before)) Changes/DiffSize ran in UML guests"
+}
+
 # check_guest_diffs WHAT BEFORE N: WHAT ran N more Diffs in UML guests than the count BEFORE; in safe mode no guest is
 # left running, in global mode the shared guest is up (a linux.uml of the plugin exists, so the leak checks after
 # stop_plugin are not vacuous).
@@ -493,10 +519,14 @@ if is_uml; then
   stop_plugin
   start_plugin "${MODE_ARGS[@]}"
   before="$(guest_diffs)"
+  changes="$(guest_changes)"
   out="$(run_ok dk diff c3)"
   assert_eq "docker diff c3 with lcow.svm=uml (sorted)" "$(LC_ALL=C sort <<< "$C3_DIFF")" "$(LC_ALL=C sort <<< "$out")"
+  check_guest_changes "docker diff c3" "$changes"
+  changes="$(guest_changes)"
   out="$(run_ok dk ps -a -s --filter name='^c3$' --format '{{.Size}}')"
   assert_eq "ps -s size of c3 with lcow.svm=uml" "$C3_SIZE" "$out"
+  check_guest_changes "ps -s of c3" "$changes"
   run_ok dk commit c3 bb:c3uml >/dev/null
   check_guest_diffs "commit of c3" "$before" 1
   uml_layer="$(dk image inspect -f '{{json .RootFS.Layers}}' bb:c3uml)"
