@@ -425,6 +425,11 @@ C /etc/passwd
 C /root
 C /tmp
 D /etc/group"
+if ! is_plugin; then
+  # dockerd's naive diff (vfs; overlay2 on kernels with redirect_dir) compares size and mtime only: an xattr-only
+  # change is not a change for it, while the plugin (like overlayfs' upper dir) reports the copied-up file
+  C3_DIFF="$(grep -v -x -F 'C /etc/passwd' <<< "$C3_DIFF")"
+fi
 out="$(run_ok dk diff c3)"
 assert_eq "docker diff c3 (sorted)" "$(LC_ALL=C sort <<< "$C3_DIFF")" "$(LC_ALL=C sort <<< "$out")"
 C3_SIZE="$(run_ok dk ps -a -s --filter name='^c3$' --format '{{.Size}}')"
