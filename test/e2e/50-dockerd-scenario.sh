@@ -550,6 +550,51 @@ if is_uml; then
   fi
 fi
 
+if is_uml; then
+  step "a guest killed during a commit's Diff: the commit fails, nothing is left, the next commit boots a fresh guest"
+  out_md5="$(run_ok dk run --network none --name k1 bb:e2e sh -c 'dd if=/dev/urandom of=/big bs=65536 count=1024 2>/dev/null; md5sum /big')"
+  died_before="$(grep -c 'died' "$PLUGIN_LOG" || true)"
+  before="$(guest_diffs)"
+  dk commit k1 bb:killed > "$E2E_T/killed.out" 2>&1 &
+  cpid=$!
+  # once the commit's new layer has 4 MiB in the plugin's staging directory, the guest's tar is flowing: kill the guest
+  # (SIGKILL to its process group) while 60 MiB are still to come
+  victim=""
+  for ((i = 0; i < 1200; i++)); do
+    staged="$(du -sb "$HOME_DIR/.staging" 2>/dev/null | awk '{print $1}')"
+    if (( ${staged:-0} > 4 * 1024 * 1024 )); then
+      victim="$(uml_of "$PLUGIN_PID" | awk 'NR == 1 {print $1}')"
+      break
+    fi
+    kill -0 "$cpid" 2>/dev/null || break
+    sleep 0.05
+  done
+  [[ -n "$victim" ]] || { wait "$cpid" || true; cat "$E2E_T/killed.out" >&2; fail "no guest Diff of k1 seen streaming (staged ${staged:-0} bytes)"; }
+  pgid="$(ps -o pgid= -p "$victim" | tr -d ' ')"
+  [[ -n "$pgid" && "$pgid" != "$(ps -o pgid= -p $$ | tr -d ' ')" ]] || fail "no process group for guest pid $victim"
+  grep -q -F "umid=lcow-$PLUGIN_PID-" "/proc/$pgid/cmdline" 2>/dev/null \
+    || fail "process group leader $pgid of guest pid $victim is not a linux.uml of plugin $PLUGIN_PID"
+  kill -KILL -- "-$pgid"
+  info "killed guest process group $pgid after $staged bytes of the commit layer were staged"
+  rc=0
+  wait "$cpid" || rc=$?
+  out="$(cat "$E2E_T/killed.out")"
+  (( rc != 0 )) || fail "docker commit k1 succeeded although its guest was killed mid-Diff (the kill came too late?): $out"
+  info "docker commit k1 failed as expected (exit $rc): $(oneline "$out")"
+  died="$(grep -c 'died' "$PLUGIN_LOG" || true)"
+  (( died > died_before )) || fail "the plugin log does not say that the service VM died"
+  info "plugin log: $(grep 'died' "$PLUGIN_LOG" | tail -1 | cut -c1-240)"
+  ! dk image inspect bb:killed >/dev/null 2>&1 || fail "bb:killed exists after the failed commit"
+  left="$(find "$HOME_DIR/.staging" -mindepth 1 -maxdepth 1 2>/dev/null || true)"
+  [[ -z "$left" ]] || fail "staging debris left after the failed commit: $(oneline "$left")"
+  run_ok dk commit k1 bb:recovered >/dev/null
+  check_guest_diffs "commit of k1 after the kill" "$before" 1
+  got="$(run_ok dk run --rm --network none bb:recovered md5sum /big)"
+  assert_eq "md5sum of /big in the commit made after the kill" "$out_md5" "$got"
+  run_ok dk rm k1 >/dev/null
+  run_ok dk rmi bb:recovered >/dev/null
+fi
+
 step "rm and rmi"
 run_ok dk rm c1 c2 c3 >/dev/null
 if is_lcow; then run_ok dk rmi bb:c3host >/dev/null; fi
