@@ -22,7 +22,9 @@
 # it; global mode: the shared guest stays up), and c3 is committed twice in the same dockerd: once with the plugin
 # restarted with lcow.svm=host and once with it restarted in the uml mode, on the same data root. The two commit
 # layers must have the same diff ID (sha256 of the layer tar: byte-identical Diffs), and docker diff and ps -s of c3
-# must agree. After every plugin stop no linux.uml process of that plugin (umid lcow-<pid>-N) may be left.
+# must agree (and, when the plugin reports guest Changes/DiffSize, have run in a guest). Then a guest is killed during
+# a commit's Diff: the commit fails, nothing is left behind, the next commit works in a fresh guest. After every plugin
+# stop no linux.uml process, guest run directory or scratch file of the run's plugins may be left.
 #
 # LCOW_E2E_DRIVER=vfs|overlay2 runs part 1 against dockerd's built-in driver instead (to debug the harness); the
 # default is the plugin. Each run uses a unique plugin name (lcowtest<pid>) and its own scratch directory.
