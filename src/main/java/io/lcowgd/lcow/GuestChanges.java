@@ -44,15 +44,6 @@ final class GuestChanges {
     return COMPLETED.get();
   }
 
-  /** Whether {@code Changes}/{@code DiffSize(id, parent)} is a sandbox's own comparison that the guest pool serves. */
-  static boolean applies(LcowDriver.Context c, String id, String parent) throws IOException {
-    if (c.guests() == null) {
-      return false;
-    }
-    Layer l = c.store().layer(id);
-    return l.kind() == LayerKind.SANDBOX && (parent == null || parent.equals(l.parent()));
-  }
-
   static List<Change> changes(LcowDriver.Context c, String id) throws IOException {
     return compute(c, id, "Changes").changes();
   }

@@ -3,7 +3,6 @@ package io.lcowgd.lcow;
 import io.lcowgd.convert.OverlayTarRewriter;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.layerstore.Layer;
-import io.lcowgd.layerstore.LayerKind;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.VmLease;
@@ -54,15 +53,6 @@ final class GuestDiff {
   /** How many guest Diffs this process has streamed to their end (shown in Status). */
   static long completed() {
     return COMPLETED.get();
-  }
-
-  /** Whether {@code Diff(id, parent)} is a sandbox's own diff that the guest pool serves. */
-  static boolean applies(LcowDriver.Context c, String id, String parent) throws IOException {
-    if (c.guests() == null) {
-      return false;
-    }
-    Layer l = c.store().layer(id);
-    return l.kind() == LayerKind.SANDBOX && (parent == null || parent.equals(l.parent()));
   }
 
   static TarStream diff(LcowDriver.Context c, String id) throws IOException {

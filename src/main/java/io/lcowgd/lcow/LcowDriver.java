@@ -377,11 +377,23 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     cleanup();
   }
 
+  /**
+   * Whether {@code Diff}/{@code Changes}/{@code DiffSize(id, parent)} runs in the guest pool ({@code lcow.svm=uml}):
+   * a sandbox compared with its own parent (or with none given).
+   */
+  private static boolean servedByGuest(Context c, String id, String parent) throws IOException {
+    if (c.guests() == null) {
+      return false;
+    }
+    Layer l = c.store().layer(id);
+    return l.kind() == LayerKind.SANDBOX && (parent == null || parent.equals(l.parent()));
+  }
+
   @Override
   public TarStream diff(String id, String parent) throws IOException {
     Context c = current();
     String p = emptyToNull(parent);
-    if (GuestDiff.applies(c, id, p)) {
+    if (servedByGuest(c, id, p)) {
       return GuestDiff.diff(c, id); // lcow.svm=uml: a sandbox's own Diff (docker commit) runs in a guest
     }
     return LayerDiffs.diff(c, id, p);
@@ -391,7 +403,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
   public List<Change> changes(String id, String parent) throws IOException {
     Context c = current();
     String p = emptyToNull(parent);
-    if (GuestChanges.applies(c, id, p)) {
+    if (servedByGuest(c, id, p)) {
       return GuestChanges.changes(c, id); // lcow.svm=uml: a sandbox's own Changes runs in a guest
     }
     return LayerDiffs.changes(c, id, p);
@@ -406,7 +418,7 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
   public long diffSize(String id, String parent) throws IOException {
     Context c = current();
     String p = emptyToNull(parent);
-    if (GuestChanges.applies(c, id, p)) {
+    if (servedByGuest(c, id, p)) {
       return GuestChanges.diffSize(c, id); // lcow.svm=uml: a sandbox's own DiffSize runs in a guest
     }
     return LayerDiffs.diffSize(c, id, p);
