@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,7 +12,6 @@ import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -41,12 +41,9 @@ class GuestChangesTest {
 
   @BeforeAll
   static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    UmlGuests.assumeInstalled();
     assumeTrue(HostTools.isRoot(), "needs root for loop devices and mounts");
-    Process p = new ProcessBuilder("scripts/build-uvm", shared.resolve("uvm").toString()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), out);
+    UmlGuests.build(shared.resolve("uvm"));
   }
 
   @AfterEach
@@ -308,10 +305,7 @@ class GuestChangesTest {
   }
 
   private static List<String> myGuests() throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    return out.lines().filter(l -> l.contains("umid=" + UmlBackend.umidPrefix())).toList();
+    return UmlGuests.running(UmlBackend.umidPrefix());
   }
 
   private static byte[] tar(Path dir, String... names) throws IOException {

@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,12 +46,9 @@ class GuestDiffTest {
 
   @BeforeAll
   static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    UmlGuests.assumeInstalled();
     assumeTrue(HostTools.isRoot(), "needs root for loop devices and mounts");
-    Process p = new ProcessBuilder("scripts/build-uvm", shared.resolve("uvm").toString()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), out);
+    UmlGuests.build(shared.resolve("uvm"));
   }
 
   @AfterEach
@@ -58,11 +56,7 @@ class GuestDiffTest {
     if (driver != null) {
       driver.close();
     }
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    List<String> mine = out.lines().filter(l -> l.contains("umid=" + UmlBackend.umidPrefix())).toList();
-    assertEquals(List.of(), mine, "linux.uml processes of this test left running");
+    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
   }
 
   @ParameterizedTest

@@ -1,9 +1,9 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.TarStream;
@@ -19,7 +19,6 @@ import io.lcowgd.testing.HostTools;
 import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,11 +44,8 @@ class GuestTemplatesTest {
 
   @BeforeAll
   static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
-    Process p = new ProcessBuilder("scripts/build-uvm", shared.resolve("uvm").toString()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), out);
+    UmlGuests.assumeInstalled();
+    UmlGuests.build(shared.resolve("uvm"));
   }
 
   @AfterEach
@@ -57,11 +53,7 @@ class GuestTemplatesTest {
     if (driver != null) {
       driver.close();
     }
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    assertEquals(List.of(), out.lines().filter(l -> l.contains("umid=" + UmlBackend.umidPrefix())).toList(),
-        "linux.uml processes of this test left running");
+    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
   }
 
   @Test

@@ -1,9 +1,9 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.sandbox.SandboxFactory;
 import io.lcowgd.vhdx.PayloadRange;
@@ -41,9 +41,9 @@ class StaleGuestsTest {
 
   @BeforeAll
   static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    UmlGuests.assumeInstalled();
     Path out = shared.resolve("uvm");
-    UmlBackendTest.run(List.of("scripts/build-uvm", out.toString()));
+    UmlGuests.build(out);
     image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
   }
 

@@ -1,10 +1,10 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
@@ -44,9 +44,9 @@ class UmlBackendTest {
 
   @BeforeAll
   static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    UmlGuests.assumeInstalled();
     Path out = shared.resolve("uvm");
-    run(List.of("scripts/build-uvm", out.toString()));
+    UmlGuests.build(out);
     image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
   }
 
@@ -59,12 +59,7 @@ class UmlBackendTest {
     for (UmlVm vm : started) {
       vm.terminate();
     }
-    // pgrep -f linux.uml, filtered to this JVM's umids.
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    List<String> mine = out.lines().filter(l -> l.contains("umid=" + UmlBackend.umidPrefix())).toList();
-    assertEquals(List.of(), mine, "linux.uml processes of this test left running");
+    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
     assertTrue(!Files.exists(tmp.resolve("run")) || Files.list(tmp.resolve("run")).findAny().isEmpty(),
         "run directories left behind");
   }

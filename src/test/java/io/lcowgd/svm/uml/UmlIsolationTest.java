@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -42,10 +43,10 @@ class UmlIsolationTest {
 
   @BeforeAll
   static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+    UmlGuests.assumeInstalled();
     assumeTrue(((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0, "needs root");
     Path out = shared.resolve("uvm");
-    UmlBackendTest.run(List.of("scripts/build-uvm", out.toString()));
+    UmlGuests.build(out);
     image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
   }
 
@@ -59,11 +60,7 @@ class UmlIsolationTest {
     for (UmlVm vm : started) {
       vm.terminate();
     }
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    assertEquals(List.of(), out.lines().filter(l -> l.contains("umid=" + UmlBackend.umidPrefix())).toList(),
-        "linux.uml processes of this test left running");
+    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
     assertEquals(List.of(), Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
         .filter(l -> l.contains(tmp.toString())).toList(), "host mounts left behind");
     assertTrue(!Files.exists(tmp.resolve("run")) || Files.list(tmp.resolve("run")).findAny().isEmpty(),

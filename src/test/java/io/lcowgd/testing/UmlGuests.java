@@ -1,0 +1,41 @@
+package io.lcowgd.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Test helpers for User-mode Linux guests: building the guest image, and finding guests left running. */
+public final class UmlGuests {
+  private UmlGuests() {}
+
+  /** Skips the calling tests unless Debian's user-mode-linux is installed. */
+  public static void assumeInstalled() {
+    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
+  }
+
+  /** Builds the guest with {@code scripts/build-uvm} into {@code dir}; fails with the script's output otherwise. */
+  public static Path build(Path dir) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("scripts/build-uvm", dir.toString()).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), "scripts/build-uvm " + dir + ": " + out);
+    return dir;
+  }
+
+  /** The {@code pgrep -af linux.uml} lines of guests whose umid starts with {@code umidPrefix}. */
+  public static List<String> running(String umidPrefix) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    return out.lines().filter(l -> l.contains("umid=" + umidPrefix)).toList();
+  }
+
+  /** Fails if a guest whose umid starts with {@code umidPrefix} is still running. */
+  public static void assertNoneRunning(String umidPrefix) throws IOException, InterruptedException {
+    assertEquals(List.of(), running(umidPrefix), "linux.uml processes of this test left running");
+  }
+}
