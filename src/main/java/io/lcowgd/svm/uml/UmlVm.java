@@ -462,10 +462,23 @@ public final class UmlVm implements Vm {
     }
   }
 
+  /** {@link GuestJail#expose}; when it fails because the guest is gone, the error says so (with its death note). */
+  private void expose(Path hostPath, Path target, AccessMode mode) throws IOException {
+    try {
+      jail.expose(hostPath, target, mode);
+    } catch (IOException e) {
+      if (!alive()) {
+        throw new IOException("service VM " + id + " is not running: " + deathNote(process, runDir.resolve("console.log"))
+            + " (while exposing " + hostPath + ")", e);
+      }
+      throw e;
+    }
+  }
+
   private Disk plug(Path hostPath, AccessMode mode) throws IOException {
     int idx = freeIndex();
     Path link = runDir.resolve("disks").resolve(Integer.toString(idx));
-    jail.expose(hostPath, link, mode);
+    expose(hostPath, link, mode);
     String r;
     try {
       r = mconsole("config", "ubd" + idx + (mode == AccessMode.READ_ONLY ? "r" : "") + "=" + link);
@@ -512,7 +525,7 @@ public final class UmlVm implements Vm {
    */
   private String attachViaHostfs(Path hostPath, PayloadRange range, AccessMode mode, String mp) throws IOException {
     Path file = runDir.resolve("hostfs").resolve("h" + (++hostfsCounter));
-    jail.expose(hostPath, file, mode);
+    expose(hostPath, file, mode);
     boolean ro = mode == AccessMode.READ_ONLY;
     String c = (hostfsMounted ? "" : "{ mountpoint -q /tmp/.hostfs || { mkdir -p /tmp/.hostfs && mount -t hostfs none"
         + " /tmp/.hostfs; }; } && ")
