@@ -57,6 +57,8 @@ final class GuestAgent implements AutoCloseable {
   private byte[] pending = new byte[0];
   private int pendingPos;
   private volatile boolean closed;
+  /** Set when a request timed out: the agent may still be inside it, so later replies cannot be matched. */
+  private volatile String outOfStep;
 
   /**
    * Opens the FIFOs {@code in} (host to guest), {@code out} (guest control) and {@code dataOut} (guest bulk);
@@ -221,7 +223,17 @@ final class GuestAgent implements AutoCloseable {
     return -1;
   }
 
+  /** Whether a request timed out, leaving the agent out of step (the VM must be replaced). */
+  boolean outOfStep() {
+    return outOfStep != null;
+  }
+
   private void send(char kind, String command) throws IOException {
+    String stuck = outOfStep;
+    if (stuck != null) {
+      throw new IOException("service VM " + name + ": the guest agent is out of step since a request timed out ("
+          + stuck + "); the VM must be replaced");
+    }
     if (command.indexOf('\n') >= 0 || command.indexOf('\r') >= 0) {
       throw new IllegalArgumentException("guest command contains a line break: " + abbrev(command));
     }
@@ -299,7 +311,8 @@ final class GuestAgent implements AutoCloseable {
   private long remaining(long deadline, String what) throws IOException {
     long left = deadline - System.nanoTime();
     if (left <= 0) {
-      throw new IOException("service VM " + name + ": timed out trying to " + what);
+      outOfStep = what;
+      throw new io.lcowgd.svm.VmTimeoutException("service VM " + name + ": timed out trying to " + what);
     }
     return left;
   }

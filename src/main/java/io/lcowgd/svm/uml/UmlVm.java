@@ -255,10 +255,10 @@ public final class UmlVm implements Vm {
     return bootMillis;
   }
 
-  /** Whether the UML process is still running and was not terminated. */
+  /** Whether the UML process is still running, was not terminated, and its agent is in step (no request timed out). */
   @Override
   public boolean alive() {
-    return process.isAlive() && !terminated;
+    return process.isAlive() && !terminated && !agent.outOfStep();
   }
 
   /** Runs {@code command} ({@code sh -c}) in the guest; returns its stdout, or fails with its status and stderr. */

@@ -215,6 +215,36 @@ class UmlBackendTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(PoolMode.class)
+  void guestThatHangsPastTheTimeoutFailsClearlyAndIsReplaced(PoolMode mode) throws Exception {
+    Duration op = Duration.ofSeconds(3);
+    UmlBackend b = new UmlBackend(image, tmp.resolve("run"), new UmlOptions(UmlOptions.DEFAULT_MEMORY_MIB, TIMEOUT, op));
+    ServiceVmPool pool = new ServiceVmPool(b, mode, TIMEOUT);
+    try {
+      VmLease lease = pool.acquire("layer1");
+      UmlVm vm = guestOf(pool, lease);
+      long t0 = System.nanoTime();
+      io.lcowgd.svm.VmTimeoutException e = assertThrows(io.lcowgd.svm.VmTimeoutException.class,
+          () -> vm.run("sleep 600"));
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(e.getMessage().contains("service VM " + vm.id()) && e.getMessage().contains("timed out"), e.getMessage());
+      assertTrue(ms >= op.toMillis() && ms < op.toMillis() + 10_000, "failed after " + ms + " ms");
+      assertTrue(!vm.alive(), "a VM whose agent timed out no longer counts as alive");
+      IOException next = assertThrows(IOException.class, () -> vm.run("true"));
+      assertTrue(next.getMessage().contains("out of step"), next.getMessage());
+      lease.close();
+      try (VmLease again = pool.acquire("layer1")) {
+        UmlVm fresh = guestOf(pool, again);
+        assertNotEquals(vm.umid(), fresh.umid());
+        assertEquals("ok\n", fresh.run("echo ok"));
+      }
+      assertTrue(ProcessGroups.members(vm.pid()).isEmpty(), "the hung guest's process group was killed");
+    } finally {
+      pool.cleanup();
+    }
+  }
+
   private static UmlVm guestOf(ServiceVmPool pool, VmLease lease) throws IOException {
     return UmlBackend.guest(lease.vm());
   }
