@@ -595,9 +595,25 @@ public final class UmlVm implements Vm {
       out = exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id, process).strip();
     } catch (GuestGone e) {
       throw new IOException("service VM " + id + " is not running: " + deathNote(process, runDir.resolve("console.log")), e);
+    } catch (IOException e) {
+      // uml_mconsole failed (e.g. "Connection refused" from a guest being killed): if the guest is dying, say that,
+      // not the symptom (its exit may trail the closed socket by a few milliseconds).
+      if (exitsWithin(process, 500)) {
+        throw new IOException("service VM " + id + " is not running: " + deathNote(process, runDir.resolve("console.log")), e);
+      }
+      throw e;
     }
     int nl = out.lastIndexOf('\n');
     return nl < 0 ? out : out.substring(nl + 1);
+  }
+
+  private static boolean exitsWithin(Process p, long millis) {
+    try {
+      return p.waitFor(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !p.isAlive();
+    }
   }
 
   private static String exec(List<String> cmd, String what) throws IOException {
