@@ -93,7 +93,7 @@ public final class StaleGuests {
             scratch.add(s);
             LOG.info("deleted the scratch disk {} of stale UML guest {}", s, dir.getFileName());
           }
-          UmlVm.deleteTree(dir);
+          io.lcowgd.io.FileTrees.deleteTree(dir);
           dirs.add(dir);
           LOG.info("deleted the run directory {} of stale UML guest {}", dir, dir.getFileName());
         }

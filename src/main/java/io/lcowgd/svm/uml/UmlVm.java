@@ -736,17 +736,6 @@ public final class UmlVm implements Vm {
     }
   }
 
-  static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (var s = Files.walk(dir)) {
-      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    }
-  }
-
   /** Single-quotes {@code s} for the guest shell. */
   static String q(String s) {
     return "'" + s.replace("'", "'\\''") + "'";
