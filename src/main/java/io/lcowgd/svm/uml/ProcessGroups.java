@@ -51,4 +51,19 @@ final class ProcessGroups {
     }
     return out;
   }
+
+  /**
+   * Sends SIGKILL to every process of group {@code pgid} ({@code kill -KILL -- -pgid}); quiet when kill(1) cannot run:
+   * the callers' scan of {@link #members} decides whether the group is gone.
+   */
+  static void kill(long pgid) {
+    try {
+      new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.io.IOException e) {
+      // kill(1) missing: the group scan reports what is left
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

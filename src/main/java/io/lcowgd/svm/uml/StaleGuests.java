@@ -175,9 +175,8 @@ public final class StaleGuests {
         throw new IOException("stale UML process group " + pgid + " still has processes "
             + ProcessGroups.members(pgid) + " 5 s after SIGKILL");
       }
+      ProcessGroups.kill(pgid);
       try {
-        new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
         Thread.sleep(10);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -681,7 +681,7 @@ public final class UmlVm implements Vm {
     IOException failure = null;
     if (p != null) {
       long pid = p.pid();
-      killGroup(pid);
+      ProcessGroups.kill(pid);
       p.destroyForcibly();
       try {
         p.waitFor(5, TimeUnit.SECONDS);
@@ -695,7 +695,7 @@ public final class UmlVm implements Vm {
               + " 5 s after SIGKILL");
           break;
         }
-        killGroup(pid);
+        ProcessGroups.kill(pid);
         try {
           Thread.sleep(10);
         } catch (InterruptedException e) {
@@ -722,17 +722,6 @@ public final class UmlVm implements Vm {
     }
     if (failure != null) {
       throw failure;
-    }
-  }
-
-  private static void killGroup(long pgid) {
-    try {
-      new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, TimeUnit.SECONDS);
-    } catch (IOException e) {
-      // kill(1) missing: destroyForcibly and the group scan still apply
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
