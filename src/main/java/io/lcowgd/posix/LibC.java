@@ -8,7 +8,8 @@ import com.sun.jna.Pointer;
 
 /**
  * The project's one JNA binding of the Linux libc calls the JDK lacks (cloning, sparse and positional I/O, loop
- * devices, mounts); a failed call throws {@link LastErrorException} carrying errno. Constants are x86-64/arm64 Linux.
+ * devices, mounts, signals); a failed call throws {@link LastErrorException} carrying errno. Constants are
+ * x86-64/arm64 Linux.
  */
 public interface LibC extends Library {
   LibC INSTANCE = Native.load("c", LibC.class);
@@ -28,6 +29,7 @@ public interface LibC extends Library {
   int SEEK_HOLE = 4;
 
   int ENOENT = 2;
+  int ESRCH = 3;
   int ENXIO = 6;
   int EBUSY = 16;
   int EINVAL = 22;
@@ -46,6 +48,8 @@ public interface LibC extends Library {
   int MNT_DETACH = 2;
 
   int CLONE_FS = 0x200;
+
+  int SIGKILL = 9;
 
   int open(String path, int flags, int mode) throws LastErrorException;
 
@@ -80,6 +84,9 @@ public interface LibC extends Library {
 
   /** {@code mode} includes the file type bits; {@code dev} is the kernel's encoded device number. */
   int mknod(String path, int mode, long dev) throws LastErrorException;
+
+  /** {@code pid} below -1 signals every process of group {@code -pid}. */
+  int kill(int pid, int sig) throws LastErrorException;
 
   String strerror(int errnum);
 

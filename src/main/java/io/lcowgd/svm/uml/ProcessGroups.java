@@ -1,12 +1,14 @@
 package io.lcowgd.svm.uml;
 
+import com.sun.jna.LastErrorException;
+import io.lcowgd.posix.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Lists host processes by process group, from {@code /proc/<pid>/stat}. */
+/** Lists host processes by process group, from {@code /proc/<pid>/stat}, and kills a group. */
 final class ProcessGroups {
   private ProcessGroups() {}
 
@@ -53,17 +55,24 @@ final class ProcessGroups {
   }
 
   /**
-   * Sends SIGKILL to every process of group {@code pgid} ({@code kill -KILL -- -pgid}); quiet when kill(1) cannot run:
-   * the callers' scan of {@link #members} decides whether the group is gone.
+   * Sends SIGKILL to every process of group {@code pgid} (kill(2) of {@code -pgid}); a group that is already gone
+   * (ESRCH) is no error: the callers' scan of {@link #members} decides whether the group is gone.
+   *
+   * @throws IllegalArgumentException if {@code pgid} is not a process group id above 1 (kill(2) of -1 would signal
+   *     every process)
+   * @throws java.io.UncheckedIOException if kill(2) fails otherwise (e.g. EPERM), naming the group and errno
    */
   static void kill(long pgid) {
+    if (pgid <= 1 || pgid > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("not a process group to kill: " + pgid);
+    }
     try {
-      new ProcessBuilder("kill", "-KILL", "--", "-" + pgid).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
-    } catch (java.io.IOException e) {
-      // kill(1) missing: the group scan reports what is left
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      LibC.INSTANCE.kill(-(int) pgid, LibC.SIGKILL);
+    } catch (LastErrorException e) {
+      if (e.getErrorCode() != LibC.ESRCH) {
+        throw new java.io.UncheckedIOException(new IOException("SIGKILL to process group " + pgid + ": "
+            + LibC.INSTANCE.strerror(e.getErrorCode()) + " (errno " + e.getErrorCode() + ")", e));
+      }
     }
   }
 }
