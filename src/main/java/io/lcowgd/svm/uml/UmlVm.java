@@ -284,11 +284,6 @@ public final class UmlVm implements Vm {
     return r.streamed();
   }
 
-  /** Streams a tar of the guest directory {@code guestDir} (busybox tar, numeric owners kept) to {@code sink}. */
-  public long exportTar(String guestDir, OutputStream sink) throws IOException {
-    return stream("tar -cf - -C " + q(guestDir) + " .", sink);
-  }
-
   /**
    * Formats the payload {@code range} of image {@code hostPath} as ext4 with the guest's {@code mkfs.ext4}
    * ({@code extraOptions} are appended, e.g. {@code -O ^has_journal}); the host file must already have its size.
