@@ -1,18 +1,16 @@
 package io.lcowgd.sandbox;
 
+import io.lcowgd.io.HostCommand;
 import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.VhdxWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Makes one blank sandbox image from nothing: a sparse fixed VHDX ({@link VhdxWriter#createContiguous}) holding an
@@ -87,39 +85,13 @@ public final class SandboxImage {
       cmd.addAll(spec.arguments(range.offset(), Mke2fsSpec.HOST_ZEROING));
       cmd.add(image.toString());
       cmd.add(Long.toString(range.length() / spec.blockSize()));
-      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-      pb.environment().put("MKE2FS_CONFIG", conf.toString());
-      Process p = pb.start();
-      p.getOutputStream().close();
-      String output = readAll(p.getInputStream());
-      boolean done;
-      try {
-        done = p.waitFor(120, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while formatting " + image, e);
-      }
-      if (!done) {
-        p.destroyForcibly();
-        throw new IOException("mke2fs did not finish within 120 s formatting " + image);
-      }
-      if (p.exitValue() != 0) {
-        throw new IOException("mke2fs failed (exit " + p.exitValue() + ") formatting " + image + ": "
-            + output.strip().replace('\n', ' '));
-      }
+      HostCommand.of(cmd, "format " + image + " with the host's mke2fs").environment("MKE2FS_CONFIG", conf.toString())
+          .timeout(Duration.ofSeconds(120)).run();
     } finally {
       Files.deleteIfExists(conf);
     }
   }
 
-  private static String readAll(InputStream in) throws IOException {
-    ByteArrayOutputStream bo = new ByteArrayOutputStream();
-    in.transferTo(bo);
-    return bo.toString(StandardCharsets.UTF_8);
-  }
-
-  /** {@code mke2fs} from PATH, or from /usr/sbin or /sbin (not on a normal user's PATH). */
   static String mke2fsBinary() {
     for (String dir : List.of("/usr/sbin", "/sbin")) {
       Path p = Path.of(dir, "mke2fs");

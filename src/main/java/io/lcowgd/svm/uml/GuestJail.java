@@ -1,7 +1,7 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.HostCommand;
 import io.lcowgd.svm.AccessMode;
-import java.io.File;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The host-side confinement of one UML guest: a uid (and gid) of its own from a {@link UidRange}, held by a lock
@@ -346,23 +345,7 @@ final class GuestJail implements AutoCloseable {
   private void inNamespace(List<String> command, String what) throws IOException {
     List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", Long.toString(pid), "--mount", "--"));
     cmd.addAll(command);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-        new File("/dev/null"))).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    try {
-      if (!p.waitFor(30, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException(what + " in the mount namespace of UML process " + pid + ": no answer in 30 s");
-      }
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new java.io.InterruptedIOException(what + ": interrupted");
-    }
-    if (p.exitValue() != 0) {
-      throw new IOException(what + " in the mount namespace of UML process " + pid + " failed with status "
-          + p.exitValue() + ": " + out);
-    }
+    HostCommand.of(cmd, what + " in the mount namespace of UML process " + pid).run();
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.HostCommand;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
@@ -113,8 +114,8 @@ public final class UmlVm implements Vm {
         // Tells a later stale-guest clean-up which scratch file this VM had (StaleGuests).
         Files.createSymbolicLink(runDir.resolve(SCRATCH_RECORD), scratch.image().toAbsolutePath());
       }
-      exec(List.of("mkfifo", "-m", "600", runDir.resolve("ci").toString(), runDir.resolve("co").toString(),
-          runDir.resolve("dout").toString()), "create the agent FIFOs of service VM " + id);
+      HostCommand.of(List.of("mkfifo", "-m", "600", runDir.resolve("ci").toString(), runDir.resolve("co").toString(),
+          runDir.resolve("dout").toString()), "create the agent FIFOs of service VM " + id).run();
       Path console = runDir.resolve("console.log");
       Process[] holder = new Process[1];
       agent = new GuestAgent(id, runDir.resolve("ci"), runDir.resolve("co"), runDir.resolve("dout"),
@@ -587,8 +588,9 @@ public final class UmlVm implements Vm {
     // uml_mconsole first looks for the name under ~/.uml and prints warnings; the reply is its last line.
     String out;
     try {
-      out = exec(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id, process).strip();
-    } catch (GuestGone e) {
+      out = HostCommand.of(cmd, "mconsole " + String.join(" ", args) + " in service VM " + id)
+          .abandonWhen(() -> !process.isAlive(), "the UML process exited").run().strip();
+    } catch (HostCommand.Abandoned e) {
       throw new IOException("service VM " + id + " is not running: " + deathNote(process, runDir.resolve("console.log")), e);
     } catch (IOException e) {
       // uml_mconsole failed (e.g. "Connection refused" from a guest being killed): if the guest is dying, say that,
@@ -609,46 +611,6 @@ public final class UmlVm implements Vm {
       Thread.currentThread().interrupt();
       return !p.isAlive();
     }
-  }
-
-  private static String exec(List<String> cmd, String what) throws IOException {
-    return exec(cmd, what, null);
-  }
-
-  /** The guest died while a host helper talked to it (uml_mconsole waits forever for a dead guest's reply). */
-  private static final class GuestGone extends IOException {
-    GuestGone(String message) {
-      super(message);
-    }
-  }
-
-  /** Runs a short host command; gives up at once when {@code guest} (if not null) exits meanwhile. */
-  private static String exec(List<String> cmd, String what, Process guest) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(
-        new File("/dev/null"))).start();
-    try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!p.waitFor(20, TimeUnit.MILLISECONDS)) {
-        if (guest != null && !guest.isAlive()) {
-          p.destroyForcibly();
-          throw new GuestGone(what + ": the UML process exited");
-        }
-        if (System.nanoTime() > deadline) {
-          p.destroyForcibly();
-          throw new IOException(what + ": " + cmd.get(0) + " did not finish in 30 s");
-        }
-      }
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException(what + ": interrupted", e);
-    }
-    byte[] out = p.getInputStream().readAllBytes(); // short output, already in the pipe
-    String text = new String(out, StandardCharsets.UTF_8);
-    if (p.exitValue() != 0) {
-      throw new IOException(what + ": " + String.join(" ", cmd) + " failed with status " + p.exitValue() + ": " + text.strip());
-    }
-    return text;
   }
 
   private static String deathNote(Process p, Path console) {
