@@ -9,7 +9,7 @@
 # The guests are started exactly as io.lcowgd.svm.uml.UmlVm starts them (same kernel arguments, FIFO lines, guest
 # agent from scripts/build-uvm), by a shell harness, so the figures exclude the JVM.
 # Usage: scripts/bench-uml.sh [WORK_DIR]     Env: BOOTS (default 5), N (default 8), MEM (default 128, MiB),
-#   ONLY1=1 (section 1 only), FAST_BOOT (boot tuning arguments, default: UmlVm's), GUEST_UID (default 1879113727,
+#   ONLY1=1 (section 1 only), FAST_BOOT (boot tuning arguments, default: UmlProcess's), GUEST_UID (default 1879113727,
 #   the last uid of UidRange.DEFAULT; 0 = no jail). Guests run confined as UmlVm runs them (GuestJail): unshare -m,
 #   pivot_root into a minimal tree (here also holding WORK_DIR, the bench's images), setpriv to GUEST_UID with no
 #   groups/capabilities, initrd through an inherited descriptor.
@@ -17,7 +17,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mkdir -p "${1:-$here/bench-out/uml}" && cd "${1:-$here/bench-out/uml}" && pwd)"
 boots="${BOOTS:-5}"; n="${N:-8}"; mem="${MEM:-128}"
-# Keep in step with UmlVm.FAST_BOOT.
+# Keep in step with UmlProcess.FAST_BOOT.
 fast="${FAST_BOOT:-initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init pty.legacy_count=0 lpj=9773056}"
 guest_uid="${GUEST_UID:-1879113727}"
 # jail_root DIR: the guest's root tree DIR/.root and the fstab DIR/.fstab that fills it (as GuestJail.prepareRoot).

@@ -158,7 +158,7 @@ class UmlBackendTest {
 
   /** Streams a tar of the guest directory {@code guestDir} (busybox tar, numeric owners kept) to {@code sink}. */
   private static long exportTar(UmlVm vm, String guestDir, OutputStream sink) throws IOException {
-    return vm.stream("tar -cf - -C " + UmlVm.q(guestDir) + " .", sink);
+    return vm.stream("tar -cf - -C " + GuestShell.q(guestDir) + " .", sink);
   }
 
   @Test

@@ -189,14 +189,14 @@ class UmlIsolationTest {
     // '..' out of the hostfs directory walks up to the root of the guest's own tree, which has no data root.
     for (String target : List.of(dataRoot.resolve("bbbb").toString(), dataRoot.toString())) {
       String via = "../".repeat(12) + target.substring(1);
-      String out = vm.run("mkdir -p /tmp/y; if mount -t hostfs -o " + UmlVm.q(via) + " none /tmp/y 2>/tmp/err; then"
+      String out = vm.run("mkdir -p /tmp/y; if mount -t hostfs -o " + GuestShell.q(via) + " none /tmp/y 2>/tmp/err; then"
           + " ls /tmp/y 2>&1; for f in /tmp/y/layer.vhd /tmp/y/bbbb/layer.vhd; do [ -e $f ] && { head -c 1 $f"
           + " >/dev/null 2>&1 && echo READ $f || echo DENIED $f; }; done; umount /tmp/y; else cat /tmp/err; fi; true");
       System.out.println("hostfs " + via + ": " + out.strip().replace('\n', ' '));
       assertFalse(out.contains("READ") || out.contains("bbbb"), out);
     }
     String up = vm.run("mount -t hostfs -o ../../../../../../../.. none /tmp/y && ls -a /tmp/y && echo @"
-        + " && ls -a /tmp/y" + UmlVm.q(tmp.toString()) + "; umount /tmp/y");
+        + " && ls -a /tmp/y" + GuestShell.q(tmp.toString()) + "; umount /tmp/y");
     System.out.println("hostfs '..' to the top: " + up.strip().replace('\n', ' '));
     assertEquals(". .. run", up.substring(up.indexOf('@') + 1).strip().replace('\n', ' '),
         "the test's directory seen from the guest holds only the run directory (no data root, no sources)");
