@@ -2,12 +2,13 @@ package io.lcowgd.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.RawHttp;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,18 +32,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * loop device is left.
  */
 class ServeUmlShutdownTest {
-  @TempDir static Path shared;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.ROOT);
   @TempDir Path tmp;
-
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
-    assumeTrue(HostTools.isRoot(), "needs root for loop devices and mounts");
-    Process p = new ProcessBuilder("scripts/build-uvm", shared.resolve("uvm").toString()).redirectErrorStream(true)
-        .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.waitFor(), out);
-  }
 
   @ParameterizedTest
   @ValueSource(strings = {"true", "false"})
@@ -51,7 +42,7 @@ class ServeUmlShutdownTest {
     Path socket = tmp.resolve("plugins/lcow.sock");
     Path log = tmp.resolve("serve.log");
     Process p = ServeProcessTest.launch(log, "--root", root.toString(), "--socket", socket.toString(),
-        "--opt", "lcow.svm=uml", "--opt", "lcow.kirdpath=" + shared.resolve("uvm"), "--opt", "lcow.globalmode=" + global);
+        "--opt", "lcow.svm=uml", "--opt", "lcow.kirdpath=" + UML.dir(), "--opt", "lcow.globalmode=" + global);
     String prefix = "lcow-" + p.pid() + "-";
     RawHttp stuck = null;
     try {

@@ -1,15 +1,16 @@
 package io.lcowgd.lcow;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
+import io.lcowgd.testing.UmlGuests;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -35,30 +36,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  * fails clearly and at once, and the next call works.
  */
 class GuestChangesTest {
-  @TempDir static Path shared;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.ROOT);
   @TempDir Path tmp;
   private LcowDriver driver;
 
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    assumeTrue(HostTools.isRoot(), "needs root for loop devices and mounts");
-    UmlGuests.build(shared.resolve("uvm"));
-  }
-
   @AfterEach
-  void closeAndCheckNoGuestLeft() throws Exception {
+  void close() throws Exception {
     if (driver != null) {
       driver.close();
     }
-    assertEquals(List.of(), myGuests(), "linux.uml processes of this test left running");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void sandboxChangesAndDiffSizeInTheGuestEqualTheHostsAndSurviveAKilledGuest(String global) throws Exception {
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=" + global)));
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     String parent = buildImageChain(1, 4, "");
 
@@ -140,7 +133,7 @@ class GuestChangesTest {
   @org.junit.jupiter.api.Test
   void concurrentCallsOnTheGlobalGuestWithDistinctChainsAllSucceed() throws Exception {
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=true")));
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=true")));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     List<String> ids = List.of("p", "q", "r");
     for (String id : ids) { // three chains of 7 layers: 3 x (7 + 1) disks at once would not fit 15 slots

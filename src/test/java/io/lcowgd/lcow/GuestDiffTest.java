@@ -1,10 +1,8 @@
 package io.lcowgd.lcow;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.StatusLine;
@@ -12,6 +10,8 @@ import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.TarBytes;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -28,7 +28,7 @@ import java.util.TreeMap;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -40,30 +40,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  * guest.
  */
 class GuestDiffTest {
-  @TempDir static Path shared;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.ROOT);
   @TempDir Path tmp;
   private LcowDriver driver;
 
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    assumeTrue(HostTools.isRoot(), "needs root for loop devices and mounts");
-    UmlGuests.build(shared.resolve("uvm"));
-  }
-
   @AfterEach
-  void closeAndCheckNoGuestLeft() throws Exception {
+  void close() throws Exception {
     if (driver != null) {
       driver.close();
     }
-    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void sandboxDiffInTheGuestMatchesTheHostExportAndSurvivesAKilledGuest(String global) throws Exception {
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=" + global)));
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
     Path home = tmp.resolve("home");
     driver.init(home.toString(), null, null, null);
 
@@ -112,7 +104,7 @@ class GuestDiffTest {
   @org.junit.jupiter.api.Test
   void concurrentSandboxDiffsShareTheGlobalGuest() throws Exception {
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=true")));
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=true")));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     Path src = tmp.resolve("src");
     Files.createDirectories(src.resolve("d"));
@@ -159,7 +151,7 @@ class GuestDiffTest {
   @org.junit.jupiter.api.Test
   void sandboxWithoutUpperExportsTheWholeFilesystemLikeTheHost() throws Exception {
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=false")));
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=false")));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.createReadWrite("s", "", "", null);
     io.lcowgd.layerstore.Layer l = driver.current().store().layer("s");

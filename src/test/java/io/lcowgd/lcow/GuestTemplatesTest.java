@@ -1,6 +1,5 @@
 package io.lcowgd.lcow;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +15,8 @@ import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlOptions;
 import io.lcowgd.svm.uml.UvmImage;
 import io.lcowgd.testing.HostTools;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.ByteArrayOutputStream;
@@ -26,8 +27,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,28 +39,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * gives every guest a scratch disk under {@code <root>/scratch} that is gone after the VM (safe) or Cleanup (global).
  */
 class GuestTemplatesTest {
-  @TempDir static Path shared;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.UML_ONLY);
   @TempDir Path tmp;
   private LcowDriver driver;
 
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    UmlGuests.build(shared.resolve("uvm"));
-  }
-
   @AfterEach
-  void noGuestLeft() throws Exception {
+  void close() throws Exception {
     if (driver != null) {
       driver.close();
     }
-    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
   }
 
   @Test
   void templatesFormattedInTheGuestMatchTheHostLayout() throws Exception {
-    Path out = shared.resolve("uvm");
-    UvmImage image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
+    UvmImage image = UML.image();
     GuestFormatter formatter = new GuestFormatter(new ServiceVmPool(new UmlBackend(image, tmp.resolve("run"),
         UmlOptions.withTimeout(Duration.ofSeconds(60))), PoolMode.SAFE, Duration.ofSeconds(60)));
     try {
@@ -95,8 +88,7 @@ class GuestTemplatesTest {
 
   @Test
   void aFailingGuestMke2fsFailsClearlyAndLeavesNoVm() throws Exception {
-    Path out = shared.resolve("uvm");
-    UvmImage image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
+    UvmImage image = UML.image();
     Path run = tmp.resolve("run");
     GuestFormatter formatter = new GuestFormatter(new ServiceVmPool(new UmlBackend(image, run,
         UmlOptions.withTimeout(Duration.ofSeconds(60))), PoolMode.SAFE, Duration.ofSeconds(60)));
@@ -137,7 +129,7 @@ class GuestTemplatesTest {
   void driverGuestsGetScratchDisksThatGoWithThem(String global) throws Exception {
     long before = GuestFormatter.formatted();
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + shared.resolve("uvm"), "lcow.globalmode=" + global)));
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
     Path scratch = driver.root().resolve("scratch");
     driver.createReadWrite("c", "", "", null);
     assertEquals(before + 1, GuestFormatter.formatted(), "the sandbox template was made by a guest");

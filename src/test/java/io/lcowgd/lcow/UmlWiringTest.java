@@ -1,14 +1,12 @@
 package io.lcowgd.lcow;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.GraphDriverException;
 import io.lcowgd.graphdriver.StatusLine;
-import java.nio.file.Files;
+import io.lcowgd.testing.UmlGuests;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,10 +23,8 @@ class UmlWiringTest {
     GraphDriverException e = assertThrows(GraphDriverException.class, () -> LcowDriver.open(tmp.resolve("a"), cfg));
     assertTrue(e.getMessage().contains("lcow.svm=uml") && e.getMessage().contains("scripts/build-uvm"), e.getMessage());
 
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/linux.uml")), "user-mode-linux is not installed");
-    Process p = new ProcessBuilder("scripts/build-uvm", kird.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), out);
+    UmlGuests.assumeInstalled();
+    UmlGuests.build(kird);
     try (LcowDriver d = LcowDriver.open(tmp.resolve("b"), cfg)) {
       List<StatusLine> st = d.status();
       assertTrue(st.contains(new StatusLine("Backend", "host")), st.toString());

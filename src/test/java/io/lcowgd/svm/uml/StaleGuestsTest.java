@@ -1,11 +1,12 @@
 package io.lcowgd.svm.uml;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.sandbox.SandboxFactory;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.BufferedReader;
@@ -20,8 +21,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,21 +32,12 @@ import org.junit.jupiter.api.io.TempDir;
  * once the second child is SIGKILLed, its guest is stale too and goes on the next clean-up.
  */
 class StaleGuestsTest {
-  @TempDir static Path shared;
-  static UvmImage image;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.UML_ONLY);
 
   @TempDir Path tmp;
   private final List<Process> children = new ArrayList<>();
   private final List<Long> groups = new ArrayList<>();
   private UmlVm own;
-
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    Path out = shared.resolve("uvm");
-    UmlGuests.build(out);
-    image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
-  }
 
   @AfterEach
   void killWhatIsLeft() throws Exception {
@@ -69,7 +61,7 @@ class StaleGuestsTest {
     String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", cp, OrphanGuest.class.getName(),
-        image.kernel().toString(), image.initrd().toString(), runBase.toString(), scratch.toString(),
+        UML.image().kernel().toString(), UML.image().initrd().toString(), runBase.toString(), scratch.toString(),
         Long.toString(r.offset()), Long.toString(r.length()), mode).redirectErrorStream(true).start();
     children.add(p);
     BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -112,7 +104,7 @@ class StaleGuestsTest {
     assertTrue(Files.exists(s4) && Files.isDirectory(runBase.resolve(idle.umid())), "but leaves its files");
     Child live = child(runBase, s2, "stay-busy");
     PayloadRange r3 = Vhdx.payloadRange(s3);
-    own = new UmlBackend(image, runBase, UmlOptions.withTimeout(Duration.ofSeconds(60)),
+    own = new UmlBackend(UML.image(), runBase, UmlOptions.withTimeout(Duration.ofSeconds(60)),
         id -> Optional.of(new ScratchDisk(s3, new io.lcowgd.svm.PayloadRange(r3.offset(), r3.length())))).start("own");
     assertFalse(ProcessGroups.members(dead.umlPid()).isEmpty(), "the orphan guest outlived its owner");
 

@@ -1,6 +1,5 @@
 package io.lcowgd.svm.uml;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +11,8 @@ import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -36,22 +37,13 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Real User-mode Linux guests: boot, disks, overlay, export, mkfs, death and recovery; no process left behind. */
 class UmlBackendTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
-  @TempDir static Path shared;
-  static UvmImage image;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.UML_ONLY);
 
   @TempDir Path tmp;
   private final List<UmlVm> started = new ArrayList<>();
 
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    Path out = shared.resolve("uvm");
-    UmlGuests.build(out);
-    image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
-  }
-
   private UmlBackend backend() {
-    return new UmlBackend(image, tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT));
+    return new UmlBackend(UML.image(), tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT));
   }
 
   @AfterEach
@@ -59,7 +51,6 @@ class UmlBackendTest {
     for (UmlVm vm : started) {
       vm.terminate();
     }
-    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
     assertTrue(!Files.exists(tmp.resolve("run")) || Files.list(tmp.resolve("run")).findAny().isEmpty(),
         "run directories left behind");
   }
@@ -224,7 +215,8 @@ class UmlBackendTest {
   @EnumSource(PoolMode.class)
   void guestThatHangsPastTheTimeoutFailsClearlyAndIsReplaced(PoolMode mode) throws Exception {
     Duration op = Duration.ofSeconds(3);
-    UmlBackend b = new UmlBackend(image, tmp.resolve("run"), new UmlOptions(UmlOptions.DEFAULT_MEMORY_MIB, TIMEOUT, op));
+    UmlBackend b = new UmlBackend(UML.image(), tmp.resolve("run"),
+        new UmlOptions(UmlOptions.DEFAULT_MEMORY_MIB, TIMEOUT, op));
     ServiceVmPool pool = new ServiceVmPool(b, mode, TIMEOUT);
     try {
       VmLease lease = pool.acquire("layer1");

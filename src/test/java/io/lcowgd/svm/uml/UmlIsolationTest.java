@@ -1,16 +1,16 @@
 package io.lcowgd.svm.uml;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,8 +24,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,25 +34,15 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class UmlIsolationTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(90);
-  @TempDir static Path shared;
-  static UvmImage image;
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.ROOT);
 
   @TempDir Path tmp;
   private final List<UmlVm> started = new ArrayList<>();
   private Path dataRoot;
 
-  @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    assumeTrue(((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0, "needs root");
-    Path out = shared.resolve("uvm");
-    UmlGuests.build(out);
-    image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
-  }
-
   private UmlBackend backend() throws IOException {
     // @TempDir is 0700: the guest uid sees its run directory in its own root tree, not through the host's path.
-    return new UmlBackend(image, tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT));
+    return new UmlBackend(UML.image(), tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT));
   }
 
   @AfterEach
@@ -60,7 +50,6 @@ class UmlIsolationTest {
     for (UmlVm vm : started) {
       vm.terminate();
     }
-    UmlGuests.assertNoneRunning(UmlBackend.umidPrefix());
     assertEquals(List.of(), Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
         .filter(l -> l.contains(tmp.toString())).toList(), "host mounts left behind");
     assertTrue(!Files.exists(tmp.resolve("run")) || Files.list(tmp.resolve("run")).findAny().isEmpty(),

@@ -1,6 +1,5 @@
 package io.lcowgd.svm.uml;
 
-import io.lcowgd.testing.UmlGuests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,9 +12,10 @@ import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuestExtension.Needs;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,8 +40,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class UmlScratchTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  @RegisterExtension static final UmlGuestExtension UML = new UmlGuestExtension(Needs.UML_ONLY);
   @TempDir static Path shared;
-  static UvmImage image;
   static SandboxFactory templates;
 
   @TempDir Path tmp;
@@ -48,11 +49,7 @@ class UmlScratchTest {
   private final AtomicInteger made = new AtomicInteger();
 
   @BeforeAll
-  static void buildGuest() throws Exception {
-    UmlGuests.assumeInstalled();
-    Path out = shared.resolve("uvm");
-    UmlGuests.build(out);
-    image = UvmImage.of(out.resolve("kernel"), out.resolve("initrd.img"), "");
+  static void templateCache() {
     templates = new SandboxFactory(shared.resolve("cache"));
   }
 
@@ -69,7 +66,7 @@ class UmlScratchTest {
   }
 
   private UmlBackend backend(ScratchDisks scratch) {
-    return new UmlBackend(image, tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT), scratch);
+    return new UmlBackend(UML.image(), tmp.resolve("run"), UmlOptions.withTimeout(TIMEOUT), scratch);
   }
 
   @AfterEach
@@ -77,11 +74,6 @@ class UmlScratchTest {
     for (UmlVm vm : started) {
       vm.terminate();
     }
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
-    List<String> mine = out.lines().filter(l -> l.contains("uml_dir=" + tmp.resolve("run"))).toList();
-    assertEquals(List.of(), mine, "linux.uml processes of this test left running");
     assertEquals(List.of(), list(tmp.resolve("run")), "run directories left behind");
     assertEquals(List.of(), list(tmp.resolve("scratch")), "scratch files left behind");
   }
@@ -154,7 +146,7 @@ class UmlScratchTest {
     // An initrd that is not one: the boot fails (no agent hello) and the scratch made for it must go.
     Path bad = tmp.resolve("bad.img");
     Files.writeString(bad, "not a cpio archive");
-    UvmImage broken = new UvmImage(image.kernel(), bad, List.of());
+    UvmImage broken = new UvmImage(UML.image().kernel(), bad, List.of());
     UmlBackend b = new UmlBackend(broken, tmp.resolve("run"), new UmlOptions(128, Duration.ofSeconds(8),
         Duration.ofSeconds(8)), provider());
     IOException e = assertThrows(IOException.class, () -> b.start("f1"));
