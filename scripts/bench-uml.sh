@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark of the User-mode Linux service VM (lcow.svm=uml), as root:
 #   1. start to agent ready: BOOTS boots of one guest, each timed from exec of linux.uml to the agent's hello,
-#   2. sandbox export of a 100 MB ext4 image: in the guest (ubd attach, busybox tar -c, streamed over the data line
-#      to the host) vs the host backend's Diff path (scripts/lcow vhd2tar of the same image as a fixed VHD) and vs a
-#      host-kernel loop mount + GNU tar -c,
-#   3. N (default 8) guests booted at once, each attaching its own copy of a 10 MB image and exporting it: wall time,
-#      total PSS of all UML processes after the exports.
+#   2. sandbox export of a 100 MB ext4 image: in the guest (read-only ubd attach, then the guest Diff's export command
+#      exactly as GuestDiff.exportCommand builds it: GNU find's hard-link listing + GNU tar --format=pax ... from
+#      /usr/libexec/lcow, streamed over the data line to the host; busybox tar -c once more for comparison with older
+#      figures) vs the host backend's Diff path (scripts/lcow vhd2tar of the same image as a fixed VHD) and vs a
+#      host-kernel loop mount + the same find + GNU tar command,
+#   3. N (default 8) guests booted at once, each attaching its own copy of a 10 MB image and exporting it (the same
+#      export command): wall time, total PSS of all UML processes after the exports.
 # The guests are started exactly as io.lcowgd.svm.uml.UmlVm starts them (same kernel arguments, FIFO lines, guest
 # agent from scripts/build-uvm), by a shell harness, so the figures exclude the JVM.
 # Usage: scripts/bench-uml.sh [WORK_DIR]     Env: BOOTS (default 5), N (default 8), MEM (default 128, MiB),
@@ -20,6 +22,14 @@ boots="${BOOTS:-5}"; n="${N:-8}"; mem="${MEM:-128}"
 # Keep in step with UmlProcess.FAST_BOOT.
 fast="${FAST_BOOT:-initcall_blacklist=raid6_select_algo,init_zswap,strp_dev_init pty.legacy_count=0 lpj=9773056}"
 guest_uid="${GUEST_UID:-1879113727}"
+# export_cmd DIR [FIND TAR]: the guest Diff's export of DIR, as GuestDiff.exportCommand (keep in step with its GNU_FIND,
+# GNU_TAR and TAR_OPTIONS): the hard-link listing ("<inode> <path>\0" records, an empty record), then the tar stream.
+export_cmd() {
+  local find="${2:-/usr/libexec/lcow/find}" tar="${3:-/usr/libexec/lcow/tar}"
+  printf '%s' "cd '$1' && $find . -mindepth 1 ! -type d -links +1 -printf '%i %P\\0' && printf '\\0' && exec $tar" \
+    " -cf - -b 128 --format=pax --pax-option=delete=atime,delete=ctime --xattrs --xattrs-include='*'" \
+    " --numeric-owner --sort=name --warning=no-file-ignored ."
+}
 # jail_root DIR: the guest's root tree DIR/.root and the fstab DIR/.fstab that fills it (as GuestJail.prepareRoot).
 jail_root() {
   local d=$1 r=$1/.root f=$1/.fstab x n
@@ -130,19 +140,21 @@ fi
 # The jailed guest opens the image as GUEST_UID (UmlVm grants an ACL entry; the bench owns its scratch image).
 [[ "$guest_uid" == 0 ]] || chown "$guest_uid:$guest_uid" "$work/sandbox.img"
 t0=$(now); uml_start x >/dev/null; tb=$(now)
-uml_mconsole x config "ubd1=$work/sandbox.img" >/dev/null
-uml_cmd x "mkdir -p /tmp/d1 && mount -t ext4 /dev/ubdb /tmp/d1" >/dev/null
-t1=$(now); ub=$(uml_stream x "tar -cf - -C /tmp/d1 ." | bytes_of); t2=$(now)
-ub2=$(uml_stream x "tar -cf - -C /tmp/d1 ." | bytes_of); t3=$(now)
-uml_cmd x "umount /tmp/d1" >/dev/null; uml_mconsole x remove ubd1 >/dev/null; uml_stop x; t4=$(now)
-echo "UML guest tar (cold): $ub bytes in $(( (t2-t1)/1000000 )) ms = $(( ub * 1000 / (t2-t1) )) MB/s; warm: $(( ub2 * 1000 / (t3-t2) )) MB/s; boot+attach+export+stop $(( (t4-t0)/1000000 )) ms"
+uml_mconsole x config "ubd1r=$work/sandbox.img" >/dev/null   # read-only, as GuestDiff attaches a sandbox
+uml_cmd x "mkdir -p /tmp/d1 && mount -t ext4 -o ro,noload /dev/ubdb /tmp/d1" >/dev/null
+t1=$(now); ub=$(uml_stream x "$(export_cmd /tmp/d1)" | bytes_of); t2=$(now)
+ub2=$(uml_stream x "$(export_cmd /tmp/d1)" | bytes_of); t3=$(now)
+bb=$(uml_stream x "tar -cf - -C /tmp/d1 ." | bytes_of); t4=$(now)
+uml_cmd x "umount /tmp/d1" >/dev/null; uml_mconsole x remove ubd1 >/dev/null; uml_stop x; t5=$(now)
+echo "UML guest export, find + GNU tar (cold): $ub bytes in $(( (t2-t1)/1000000 )) ms = $(( ub * 1000 / (t2-t1) )) MB/s; warm: $(( (t3-t2)/1000000 )) ms = $(( ub2 * 1000 / (t3-t2) )) MB/s; boot+attach+2 exports+busybox tar+stop $(( (t5-t0)/1000000 )) ms"
+echo "UML guest busybox tar (warm, for comparison): $bb bytes in $(( (t4-t3)/1000000 )) ms = $(( bb * 1000 / (t4-t3) )) MB/s"
 "$here/scripts/lcow" vhd2tar "$work/sandbox.vhd" | bytes_of >/dev/null   # build the jar, warm the cache
 t1=$(now); hb=$("$here/scripts/lcow" vhd2tar "$work/sandbox.vhd" | bytes_of); t2=$(now)
 echo "host backend (lcow vhd2tar, one JVM start included): $hb bytes in $(( (t2-t1)/1000000 )) ms = $(( hb * 1000 / (t2-t1) )) MB/s"
 mkdir -p "$work/mnt"; loopdev=$(losetup -f --show -r "$work/sandbox.img"); mount -o ro,noload "$loopdev" "$work/mnt"
-t1=$(now); kb=$(tar -cf - -C "$work/mnt" . | bytes_of); t2=$(now)
+t1=$(now); kb=$(sh -c "$(export_cmd "$work/mnt" find tar)" | bytes_of); t2=$(now)
 umount "$work/mnt"; losetup -d "$loopdev"; loopdev=
-echo "host kernel (loop mount + GNU tar, warm cache): $kb bytes in $(( (t2-t1)/1000000 )) ms = $(( kb * 1000 / (t2-t1) )) MB/s"
+echo "host kernel (loop mount + the same find + GNU tar, warm cache): $kb bytes in $(( (t2-t1)/1000000 )) ms = $(( kb * 1000 / (t2-t1) )) MB/s"
 
 fi
 echo "== 3. $n guests at once: boot, attach an own 10 MB image copy, export it"
@@ -164,7 +176,7 @@ one() {
   uml_start "c$1" >/dev/null
   uml_mconsole "c$1" config "ubd1r=$work/small$1.img" >/dev/null
   uml_cmd "c$1" "mkdir -p /tmp/d1 && mount -t ext4 -o ro,noload /dev/ubdb /tmp/d1" >/dev/null
-  uml_stream "c$1" "tar -cf - -C /tmp/d1 ." | bytes_of > "$run/c$1.bytes"
+  uml_stream "c$1" "$(export_cmd /tmp/d1)" | bytes_of > "$run/c$1.bytes"
   guest_pss "c$1" > "$run/c$1.pss"
 }
 t0=$(now)
