@@ -31,7 +31,8 @@ public final class UmlGuestExtension implements BeforeAllCallback, AfterEachCall
     ROOT
   }
 
-  private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(UmlGuestExtension.class);
+  private static final ExtensionContext.Namespace NAMESPACE =
+      ExtensionContext.Namespace.create(UmlGuestExtension.class);
 
   private final Needs needs;
   private volatile Path dir;
