@@ -4,7 +4,9 @@
 #   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin] [--profile] [--direct-io] [--reloads N]
 #
 # --reloads N removes the loaded image and loads it again N more times per driver (alternating) and reports the mean
-# of those later loads as "docker load again": the first load also pays the plugin JVM's JIT compilation.
+# of those later loads as "docker load again": the first load also pays the plugin JVM's JIT compilation. It also
+# prints the median of the N per-pair ratios (each overlay2 reload and the plugin reload right after it), which holds
+# up better than the ratio of the means when other jobs load the machine.
 # --direct-io attaches the loop device with direct I/O to its backing file, like a filesystem on a real disk: an fsync
 # then writes only what is still dirty. Without it the loop device writes into the host's page cache and every fsync
 # on the loop filesystem also flushes all the backing file's dirty pages, however early they were written back.
@@ -90,7 +92,7 @@ info "image tar $IMAGE_TAR ($(du -m "$IMAGE_TAR" | cut -f1) MB)"
 
 # Both daemons run at once and every timed command alternates between them (overlay2 first, then the plugin, or in
 # batches of 10 for the runs), so that load from other jobs on a shared machine hits both alike.
-declare -A T DIRS PIDS
+declare -A T DIRS PIDS ONE
 DRIVERS=()
 [[ "$ONLY" == plugin ]] || DRIVERS+=(overlay2)
 [[ "$ONLY" == overlay2 ]] || DRIVERS+=(plugin)
@@ -216,11 +218,21 @@ for ((i = 0; i < RELOADS; i++)); do
     use "$drv"
     dk rmi "$IMAGE" >/dev/null
     cat "$IMAGE_TAR" > /dev/null
+    before="${T[$drv.reload]:-0}"
     profiled "$drv" reload dk load -i "$IMAGE_TAR" >/dev/null
+    ONE[$drv]+=" $("$PY" -c 'import sys; print("%.3f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$before" "${T[$drv.reload]}")"
     info "$drv: load again, total ${T[$drv.reload]} s"
   done
 done
 if ((RELOADS > 0)); then
+  # Each reload pair ran back to back: the median of the pair ratios is robust to the machine's drift.
+  if [[ -n "${ONE[overlay2]:-}" && -n "${ONE[plugin]:-}" ]]; then
+    PAIRS="$("$PY" -c '
+import statistics, sys
+a, b = [float(x) for x in sys.argv[1].split()], [float(x) for x in sys.argv[2].split()]
+r = sorted(y / x for x, y in zip(a, b))
+print("%.2f (pairs: %s)" % (statistics.median(r), " ".join("%.2f" % x for x in r)))' "${ONE[overlay2]}" "${ONE[plugin]}")"
+  fi
   for drv in "${DRIVERS[@]}"; do
     T[$drv.reload]="$("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / int(sys.argv[2])))' "${T[$drv.reload]}" "$RELOADS")"
   done
@@ -279,4 +291,5 @@ for k in load reload run commit save; do
   [[ -n "$a" && -n "$b" ]] && r="$("$PY" -c 'import sys; print("%.2f" % (float(sys.argv[2]) / float(sys.argv[1])))' "$a" "$b")"
   printf '%-34s %12s %12s %8s\n' "$label" "${a:--}" "${b:--}" "$r"
 done
+[[ -z "${PAIRS:-}" ]] || echo "docker load again, median of the per-pair ratios: $PAIRS"
 echo "(ratio = plugin / overlay2; $(nproc) CPUs, kernel $(uname -r), dockerd $(dockerd --version | awk '{print $3}' | tr -d ,))"

@@ -86,7 +86,8 @@ final class Endpoints {
 
   /**
    * {@code /GraphDriver.ApplyDiff?id=ID&parent=PARENT}: the raw (chunked) tar body goes straight to {@link
-   * GraphDriver#applyDiff}; the body is then read to its end, also on failure, before the reply.
+   * GraphDriver#applyDiff} (read in batches: {@link BatchingBody}); the body is then read to its end, also on
+   * failure, before the reply.
    */
   static final class ApplyDiff implements Endpoint {
     @Override
@@ -96,7 +97,7 @@ final class Endpoints {
 
     @Override
     public void serve(Exchange ex, GraphDriver driver) throws Exception {
-      InputStream body = ex.body();
+      InputStream body = new BatchingBody(ex.body());
       long size = 0;
       Exception failure = null;
       try {
