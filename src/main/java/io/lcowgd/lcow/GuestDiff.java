@@ -1,10 +1,10 @@
 package io.lcowgd.lcow;
 
 import io.lcowgd.convert.OverlayTarRewriter;
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.VmLease;
 import io.lcowgd.svm.uml.UmlVm;
 import java.io.ByteArrayOutputStream;

@@ -1,6 +1,6 @@
 package io.lcowgd.sandbox;
 
-import io.lcowgd.vhdx.PayloadRange;
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.vhdx.VhdxWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

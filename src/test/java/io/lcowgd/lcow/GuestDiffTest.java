@@ -163,7 +163,7 @@ class GuestDiffTest {
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.createReadWrite("s", "", "", null);
     io.lcowgd.layerstore.Layer l = driver.current().store().layer("s");
-    io.lcowgd.svm.PayloadRange r = ImagePayload.of(l);
+    io.lcowgd.disk.PayloadRange r = ImagePayload.of(l);
     String loop = HostTools.check("losetup", "-f", "--show", "-o", Long.toString(r.offset()), "--sizelimit",
         Long.toString(r.length()), l.image().toString()).strip();
     Path mp = Files.createDirectories(tmp.resolve("mp"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.config.DriverConfig;
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.sandbox.Mke2fsSpec;
 import io.lcowgd.sandbox.SandboxFactory;
@@ -16,7 +17,6 @@ import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlOptions;
 import io.lcowgd.svm.uml.UvmImage;
 import io.lcowgd.testing.HostTools;
-import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;

@@ -1,7 +1,7 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.svm.Vm;
 import java.io.File;
