@@ -25,7 +25,9 @@ import java.util.concurrent.ExecutionException;
  * {@code syncfs} on the host when a container has it mounted), the guest streams its hard-link listing and a GNU tar
  * of {@code upper/} (or of the whole filesystem when there is none) to the host, where {@link OverlayTarRewriter}
  * re-emits it, entry by entry, as the same bytes as the host backend's export of the sandbox.
- * The lease and the attachment are released when the returned stream is closed.
+ * The lease and the attachment are released when the returned stream is closed. A host-side failure (an entry the
+ * rewriter refuses, a client gone) abandons the guest command instead of reading its stream to the end: the agent
+ * is then out of step and the pool replaces the VM (at once in safe mode, at the next lease in global mode).
  */
 final class GuestDiff {
   private static final int PIPE_BYTES = 1 << 20;
@@ -149,7 +151,11 @@ final class GuestDiff {
     }
   }
 
-  /** Where the export command runs: streams its stdout to {@code sink}, fails if it exits non-zero. */
+  /**
+   * Where the export command runs: streams its stdout to {@code sink}, fails if it exits non-zero. When {@code sink}
+   * fails (write or flush) the source must stop and fail with that error; a source that is idle for long flushes
+   * {@code sink} now and then, so that it learns of an abandoned export while it produces nothing.
+   */
   @FunctionalInterface
   interface Source {
     long stream(String command, OutputStream sink) throws IOException;
@@ -159,13 +165,16 @@ final class GuestDiff {
    * Runs {@code command} on {@code source} (a pump thread copies its output into a pipe) and rewrites the stream
    * (link listing, then GNU tar) into the layer tar on {@code out}. The layer tar's end-of-archive marker is written
    * only after the command's status is known to be 0: a command that fails, even after a complete-looking tar (GNU
-   * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker.
-   * {@code what} and {@code where} name the Diff and the VM in errors.
+   * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker. A failure
+   * on the host side (the rewriter refuses an entry, {@code out} fails) stops the source (its sink fails with
+   * {@link Abandoned}) and is thrown once the source has returned, unless the source had failed first: a guest
+   * failure that truncated the stream is the cause to report. {@code what} and {@code where} name the Diff and the
+   * VM in errors.
    */
   static void export(Source source, String command, OverlayTarRewriter.RootLostFound lostFound, OutputStream out,
       String what, String where) throws IOException {
     PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
-    DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
+    AbandonablePipe sink = new AbandonablePipe(new PipedOutputStream(pin), what);
     CompletableFuture<Long> pump = new CompletableFuture<>();
     Thread t = new Thread(() -> {
       try {
@@ -182,9 +191,10 @@ final class GuestDiff {
     try {
       OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
     } catch (IOException | RuntimeException e) {
-      pin.close(); // the pump discards the rest, so the guest agent stays in step
+      sink.abandon(); // the source's next write or flush fails: it stops instead of streaming to the end
+      pin.close();
       IOException pumpFailure = failure(pump, what, where);
-      if (pumpFailure != null) {
+      if (pumpFailure != null && !causedBy(pumpFailure, Abandoned.class)) {
         if (!causedBy(e, pumpFailure.getCause())) {
           pumpFailure.addSuppressed(e);
         }
@@ -198,6 +208,15 @@ final class GuestDiff {
     if (pumpFailure != null) {
       throw pumpFailure;
     }
+  }
+
+  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable x = t; x != null; x = x.getCause()) {
+      if (type.isInstance(x)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean causedBy(Throwable t, Throwable cause) {
@@ -327,16 +346,29 @@ final class GuestDiff {
     }
   }
 
-  /**
-   * The pump's sink: writes into the pipe (flushing, which wakes the reader at once) until the reader is gone, then
-   * discards, so the guest's stream is always read to its end.
-   */
-  private static final class DiscardingPipe extends OutputStream {
-    private final PipedOutputStream pipe;
-    private boolean discarding;
+  /** What the pump's sink throws once the host side has failed: the source must stop streaming. */
+  static final class Abandoned extends IOException {
+    Abandoned(String message) {
+      super(message);
+    }
+  }
 
-    DiscardingPipe(PipedOutputStream pipe) {
+  /**
+   * The pump's sink: writes into the pipe (flushing, which wakes the reader at once) until the export is abandoned
+   * (or the reader is gone), then fails every write and flush with {@link Abandoned}.
+   */
+  private static final class AbandonablePipe extends OutputStream {
+    private final PipedOutputStream pipe;
+    private final String what;
+    private volatile boolean abandoned;
+
+    AbandonablePipe(PipedOutputStream pipe, String what) {
       this.pipe = pipe;
+      this.what = what;
+    }
+
+    void abandon() {
+      abandoned = true;
     }
 
     @Override
@@ -345,15 +377,25 @@ final class GuestDiff {
     }
 
     @Override
-    public void write(byte[] b, int off, int len) {
-      if (discarding) {
-        return;
-      }
+    public void write(byte[] b, int off, int len) throws IOException {
+      check();
       try {
         pipe.write(b, off, len);
         pipe.flush();
       } catch (IOException e) {
-        discarding = true;
+        abandoned = true;
+      }
+      check();
+    }
+
+    @Override
+    public void flush() throws IOException {
+      check();
+    }
+
+    private void check() throws Abandoned {
+      if (abandoned) {
+        throw new Abandoned(what + ": the host stopped reading the guest's export");
       }
     }
 
