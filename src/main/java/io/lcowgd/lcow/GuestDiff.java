@@ -11,13 +11,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Diff of a sandbox against its own parent (what {@code docker commit} asks for) run in a service VM of the guest
@@ -30,7 +26,6 @@ import java.util.concurrent.ExecutionException;
  * is then out of step and the pool replaces the VM (at once in safe mode, at the next lease in global mode).
  */
 final class GuestDiff {
-  private static final int PIPE_BYTES = 1 << 20;
   /** GNU tar and GNU find in the guest ({@code scripts/build-uvm} installs them; busybox has the plain names). */
   static final String GNU_TAR = "/usr/libexec/lcow/tar";
   static final String GNU_FIND = "/usr/libexec/lcow/find";
@@ -167,56 +162,32 @@ final class GuestDiff {
    * only after the command's status is known to be 0: a command that fails, even after a complete-looking tar (GNU
    * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker. A failure
    * on the host side (the rewriter refuses an entry, {@code out} fails) stops the source (its sink fails with
-   * {@link Abandoned}) and is thrown once the source has returned, unless the source had failed first: a guest
-   * failure that truncated the stream is the cause to report. {@code what} and {@code where} name the Diff and the
-   * VM in errors.
+   * {@link ExportPump.Abandoned}) and is thrown once the source has returned, unless the source had failed first: a
+   * guest failure that truncated the stream is the cause to report. {@code what} and {@code where} name the Diff and
+   * the VM in errors.
    */
   static void export(Source source, String command, OverlayTarRewriter.RootLostFound lostFound, OutputStream out,
       String what, String where) throws IOException {
-    PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
-    AbandonablePipe sink = new AbandonablePipe(new PipedOutputStream(pin), what);
-    CompletableFuture<Long> pump = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
+    try (ExportPump pump = ExportPump.start(source, command, what)) {
+      InputStream guarded = new java.io.BufferedInputStream(pump.input(), 1 << 16); // listing + tar
       try {
-        pump.complete(source.stream(command, sink));
-      } catch (Throwable e) {
-        pump.completeExceptionally(e);
-      } finally {
-        sink.closeQuietly();
-      }
-    }, "lcow-guest-export (" + what + ")");
-    t.setDaemon(true);
-    t.start();
-    InputStream guarded = new java.io.BufferedInputStream(new PumpChecked(pin, pump), 1 << 16); // listing + tar
-    try {
-      OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
-    } catch (IOException | RuntimeException e) {
-      sink.abandon(); // the source's next write or flush fails: it stops instead of streaming to the end
-      pin.close();
-      IOException pumpFailure = failure(pump, what, where);
-      if (pumpFailure != null && !causedBy(pumpFailure, Abandoned.class)) {
-        if (!causedBy(e, pumpFailure.getCause())) {
-          pumpFailure.addSuppressed(e);
+        OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
+      } catch (IOException | RuntimeException e) {
+        pump.abandon(); // the source's next write or flush fails: it stops instead of streaming to the end
+        IOException pumpFailure = pump.failure(where);
+        if (pumpFailure != null && !ExportPump.abandoned(pumpFailure)) {
+          if (!causedBy(e, pumpFailure.getCause())) {
+            pumpFailure.addSuppressed(e);
+          }
+          throw pumpFailure;
         }
+        throw new IOException(what + " (" + where + "): " + e.getMessage(), e);
+      }
+      IOException pumpFailure = pump.failure(where);
+      if (pumpFailure != null) {
         throw pumpFailure;
       }
-      throw new IOException(what + " (" + where + "): " + e.getMessage(), e);
-    } finally {
-      pin.close();
     }
-    IOException pumpFailure = failure(pump, what, where);
-    if (pumpFailure != null) {
-      throw pumpFailure;
-    }
-  }
-
-  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
-    for (Throwable x = t; x != null; x = x.getCause()) {
-      if (type.isInstance(x)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   private static boolean causedBy(Throwable t, Throwable cause) {
@@ -226,19 +197,6 @@ final class GuestDiff {
       }
     }
     return false;
-  }
-
-  private static IOException failure(CompletableFuture<Long> pump, String what, String where) {
-    try {
-      pump.get();
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new java.io.InterruptedIOException(what + ": interrupted waiting for " + where);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      return new IOException(what + ": guest export in " + where + " failed: " + cause.getMessage(), cause);
-    }
   }
 
   /** The decimal number {@code s[0, end)}, or -1 if a char there is not a digit. */
@@ -300,110 +258,6 @@ final class GuestDiff {
       }
       if (failure != null) {
         throw failure;
-      }
-    }
-  }
-
-  /**
-   * The pipe's read side: at the end of the data it waits for the pump and fails with the guest's error instead of
-   * reporting a clean end, so a guest that dies mid-export never yields a tar that looks complete.
-   */
-  private static final class PumpChecked extends java.io.FilterInputStream {
-    private final CompletableFuture<Long> pump;
-
-    PumpChecked(InputStream in, CompletableFuture<Long> pump) {
-      super(in);
-      this.pump = pump;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b < 0) {
-        check();
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] buf, int off, int len) throws IOException {
-      int n = super.read(buf, off, len);
-      if (n < 0) {
-        check();
-      }
-      return n;
-    }
-
-    private void check() throws IOException {
-      try {
-        pump.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted waiting for the guest export");
-      } catch (ExecutionException e) {
-        throw new IOException(e.getCause().getMessage(), e.getCause());
-      }
-    }
-  }
-
-  /** What the pump's sink throws once the host side has failed: the source must stop streaming. */
-  static final class Abandoned extends IOException {
-    Abandoned(String message) {
-      super(message);
-    }
-  }
-
-  /**
-   * The pump's sink: writes into the pipe (flushing, which wakes the reader at once) until the export is abandoned
-   * (or the reader is gone), then fails every write and flush with {@link Abandoned}.
-   */
-  private static final class AbandonablePipe extends OutputStream {
-    private final PipedOutputStream pipe;
-    private final String what;
-    private volatile boolean abandoned;
-
-    AbandonablePipe(PipedOutputStream pipe, String what) {
-      this.pipe = pipe;
-      this.what = what;
-    }
-
-    void abandon() {
-      abandoned = true;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      check();
-      try {
-        pipe.write(b, off, len);
-        pipe.flush();
-      } catch (IOException e) {
-        abandoned = true;
-      }
-      check();
-    }
-
-    @Override
-    public void flush() throws IOException {
-      check();
-    }
-
-    private void check() throws Abandoned {
-      if (abandoned) {
-        throw new Abandoned(what + ": the host stopped reading the guest's export");
-      }
-    }
-
-    void closeQuietly() {
-      try {
-        pipe.close();
-      } catch (IOException ignored) {
-        // the reader is gone; nothing to tell it
       }
     }
   }
