@@ -170,17 +170,6 @@ final class GuestAgent implements AutoCloseable {
   private Result streamLocked(String command, OutputStream sink, Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     send('S', command);
-    try {
-      return streamSent(command, sink, deadline);
-    } catch (IOException | RuntimeException e) {
-      if (outOfStep == null) {
-        outOfStep = "the stream of '" + abbrev(command) + "' was abandoned: " + e.getMessage();
-      }
-      throw e;
-    }
-  }
-
-  private Result streamSent(String command, OutputStream sink, long deadline) throws IOException {
     long copied = 0;
     long[] r = null;
     byte[] marker = null;
@@ -201,7 +190,7 @@ final class GuestAgent implements AutoCloseable {
         throw gone("stream '" + abbrev(command) + "'");
       }
       if (chunk == null) {
-        sink.flush(); // a sink whose reader is gone fails here even while the guest sends nothing
+        toSink(command, sink::flush); // a sink whose reader is gone fails here even while the guest sends nothing
         continue;
       }
       byte[] buf = new byte[hold.length + chunk.length];
@@ -213,18 +202,34 @@ final class GuestAgent implements AutoCloseable {
           if (at + marker.length != buf.length) {
             throw new IOException("service VM " + name + ": data after the end of the stream of '" + abbrev(command) + "'");
           }
-          sink.write(buf, 0, at);
+          toSink(command, () -> sink.write(buf, 0, at));
           copied += at;
           break;
         }
       }
       int keep = Math.min(buf.length, MARKER - 1);
-      sink.write(buf, 0, buf.length - keep);
+      toSink(command, () -> sink.write(buf, 0, buf.length - keep));
       copied += buf.length - keep;
       hold = java.util.Arrays.copyOfRange(buf, buf.length - keep, buf.length);
     }
     byte[] err = readControlBytes((int) r[2], deadline, command);
     return new Result((int) r[0], new byte[0], copied, err);
+  }
+
+  /** A write or flush of a stream's sink. */
+  @FunctionalInterface
+  private interface SinkCall {
+    void run() throws IOException;
+  }
+
+  /** Calls the sink; when it fails the stream is abandoned, so the agent is out of step, and the failure is thrown. */
+  private void toSink(String command, SinkCall call) throws IOException {
+    try {
+      call.run();
+    } catch (IOException | RuntimeException e) {
+      outOfStep = "the stream of '" + abbrev(command) + "' was abandoned by its reader: " + e.getMessage();
+      throw e;
+    }
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {
