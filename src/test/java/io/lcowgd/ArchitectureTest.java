@@ -42,9 +42,9 @@ class ArchitectureTest {
           Map.entry("convert", Set.of("ext4", "ext4.format", "disk", "vhd", "image", "graphdriver", "io")),
           Map.entry("sandbox", Set.of("vhdx", "disk", "io", "posix")),
           Map.entry("layerstore", Set.of("graphdriver", "config", "vhd", "io", "posix")),
-          Map.entry("svm", Set.of("config", "io")),
-          Map.entry("svm.host", Set.of("svm", "io", "posix")),
-          Map.entry("svm.uml", Set.of("svm", "config", "io", "posix")),
+          Map.entry("svm", Set.of("config", "io", "disk")),
+          Map.entry("svm.host", Set.of("svm", "io", "posix", "disk")),
+          Map.entry("svm.uml", Set.of("svm", "config", "io", "posix", "disk")),
           Map.entry(
               "lcow",
               Set.of(

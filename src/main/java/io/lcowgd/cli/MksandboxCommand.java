@@ -1,8 +1,8 @@
 package io.lcowgd.cli;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.sandbox.CloneMethod;
 import io.lcowgd.sandbox.SandboxFactory;
-import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -15,10 +15,9 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 /**
  * Rewrites, entry by entry and streaming, a GNU tar of an overlay upper directory (as a service VM writes it with
  * {@code tar --format=pax --xattrs --xattrs-include='*' --numeric-owner --sort=name -C upper .}) into exactly the
- * bytes {@link Ext4ToTar}'s sandbox export writes for the same tree: every entry is re-emitted through
- * {@link PaxTarWriter}, with {@link LayerTarEmitter}'s whiteout writer and its opaque and {@code trusted.overlay.*}
- * rules; the hard-link rules below are this class's own, kept in step with the export's by the byte-identity tests
- * ({@code GuestExportCommandTest}, {@code GuestDiffTest}).
+ * bytes {@link Ext4ToTar}'s sandbox export writes for the same tree: every entry is re-emitted through the export's
+ * {@link LayerTarEmitter} (whiteout, opaque, {@code trusted.overlay.*} and hard-link rules), checked by the
+ * byte-identity tests ({@code GuestExportCommandTest}, {@code GuestDiffTest}).
  *
  * <p>Input rules: entries in the order {@code --sort=name} gives (depth-first pre-order, children bytewise sorted:
  * the sandbox export's order); names, link names, {@code mtime} (nanoseconds, negative), {@code uid}/{@code gid} and
@@ -28,10 +27,11 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
  * {@code <dir>/.wh..wh..opq}; {@code trusted.overlay.*} xattrs are dropped.
  *
  * <p>Hard links: GNU tar links later names of regular files and symlinks to the first one, writes devices and fifos
- * in full every time, and writes no xattrs on link entries; the sandbox export links regular files, devices and fifos
- * (with the inode's xattrs) and writes symlinks in full. {@code multiLinked} (every non-directory with more than one
- * link, by relative path, with its inode number) lets the rewrite follow the export's rules; only those entries are
- * remembered, so memory is bounded by the number of multiply-linked names.
+ * in full every time, and writes no xattrs on link entries. {@code multiLinked} (every non-directory with more than one
+ * link, by relative path, with its inode number) gives the emitter each name's inode; a GNU tar link entry is turned
+ * back into the file it stands for (the first name's kind, symlink target, device numbers and xattrs) before it is
+ * emitted, so the emitter's rules decide what is written. Only the first name of each multiply-linked inode is
+ * remembered, so memory is bounded by the number of multiply-linked inodes.
  */
 public final class OverlayTarRewriter {
   /** What to drop from the input besides the tree root. */
@@ -48,19 +48,19 @@ public final class OverlayTarRewriter {
   static final int MAX_XATTR_VALUE = 65536;
   /** Linux's bound on an inode's xattr name list, each name with its NUL ({@code XATTR_LIST_MAX}). */
   static final int MAX_XATTR_NAMES = 65536;
-  /** {@link First#type} of a whiteout (overlayfs links its whiteouts to one shared 0/0 device inode). */
-  private static final byte WHITEOUT = 'W';
-
-  /** One input entry with the metadata the export writes. */
+  /** One input entry with the metadata the export writes (raw xattrs, GNU tar's key escapes undone). */
   private record In(String path, byte type, int perm, long uid, long gid, long size, Instant mtime, String link,
-      int devMajor, int devMinor, Map<String, byte[]> xattrs, boolean opaque) {
-    boolean whiteout() {
-      return type == TarConstants.LF_CHR && devMajor == 0 && devMinor == 0;
+      int devMajor, int devMinor, Map<String, byte[]> xattrs) {
+    /** This entry as the emitter takes it, of {@code kind}, with {@code inode} (null unless multiply linked). */
+    LayerTarEmitter.FileName name(LayerTarEmitter.Kind kind, Object inode) {
+      return new LayerTarEmitter.FileName(path, kind, perm, uid, gid, mtime, size,
+          kind == LayerTarEmitter.Kind.SYMLINK ? link : null, devMajor, devMinor, xattrs, inode);
     }
   }
 
-  /** The first name met of a multiply-linked inode. */
-  private record First(String path, byte type, String link, Map<String, byte[]> xattrs) {}
+  /** The first name met of a multiply-linked inode: what GNU tar leaves off the link entries to it. */
+  private record First(String path, LayerTarEmitter.Kind kind, String symlinkTarget, int devMajor, int devMinor,
+      Map<String, byte[]> xattrs) {}
 
   private OverlayTarRewriter() {}
 
@@ -76,7 +76,7 @@ public final class OverlayTarRewriter {
     TarInput src = TarInput.of(in, READ_BUFFER);
     TarArchiveInputStream tin = new TarArchiveInputStream(src, StandardCharsets.ISO_8859_1.name());
     java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(io.lcowgd.io.NonClosing.output(out), 1 << 16);
-    PaxTarWriter w = new PaxTarWriter(buffered);
+    LayerTarEmitter em = new LayerTarEmitter(buffered, true);
     Map<Long, First> firsts = new HashMap<>();
     In pendingLostFound = null;
     long start = src.position();
@@ -90,7 +90,7 @@ public final class OverlayTarRewriter {
       }
       if (pendingLostFound != null) {
         if (e.path.startsWith(LOST_FOUND + "/")) {
-          directory(w, pendingLostFound);
+          em.emit(pendingLostFound.name(LayerTarEmitter.Kind.DIRECTORY, null), LayerTarEmitter.NO_DATA);
         }
         pendingLostFound = null;
       }
@@ -100,51 +100,65 @@ public final class OverlayTarRewriter {
       }
       Long inode = e.type == TarConstants.LF_DIR ? null : multiLinked.get(e.path);
       First first = inode == null ? null : firsts.get(inode);
-      if (first == null && inode != null && e.type != TarConstants.LF_LINK) {
-        boolean readsXattrs = e.type == TarConstants.LF_NORMAL || e.type == TarConstants.LF_SYMLINK;
-        firsts.put(inode, new First(e.path, e.whiteout() ? WHITEOUT : e.type, e.link,
-            readsXattrs ? e.xattrs : Map.of())); // only link() of regular files and symlinks reads them
+      if (e.type == TarConstants.LF_LINK) {
+        em.emit(linked(e, first, inode), LayerTarEmitter.NO_DATA);
+        continue;
       }
-      switch (e.type) {
-        case TarConstants.LF_DIR -> directory(w, e);
-        case TarConstants.LF_LINK -> link(w, e, first);
-        case TarConstants.LF_SYMLINK -> write(w, e, e.path, TarConstants.LF_SYMLINK, 0, e.link, e.xattrs);
-        case TarConstants.LF_CHR, TarConstants.LF_BLK, TarConstants.LF_FIFO -> {
-          if (e.whiteout()) {
-            whiteout(w, e);
-          } else if (first != null) {
-            write(w, e, e.path, TarConstants.LF_LINK, 0, first.path, e.xattrs); // the export links these
-          } else {
-            write(w, e, e.path, e.type, 0, null, e.xattrs);
-          }
-        }
-        case TarConstants.LF_NORMAL -> {
-          if (first != null) {
-            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " repeats the data of "
-                + PaxTarWriter.display(first.path) + " (same inode) instead of linking to it");
-          }
-          OutputStream data = w.begin(header(e, e.path, TarConstants.LF_NORMAL, e.size, null, e.xattrs));
-          long n;
-          try {
-            n = tin.transferTo(data);
-          } catch (IOException ex) {
-            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": reading its " + e.size
-                + " data bytes: " + ex.getMessage(), ex);
-          }
-          if (n != e.size) {
-            throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": " + n + " data bytes, header says "
-                + e.size);
-          }
-          w.end();
-        }
-        default -> throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " has unsupported type '"
-            + (char) e.type + "'");
+      LayerTarEmitter.Kind kind = kindOf(e);
+      if (first == null && inode != null) {
+        firsts.put(inode, new First(e.path, kind, e.link, e.devMajor, e.devMinor, e.xattrs));
+      } else if (first != null && kind == LayerTarEmitter.Kind.REGULAR) {
+        throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " repeats the data of "
+            + PaxTarWriter.display(first.path) + " (same inode) instead of linking to it");
       }
+      em.emit(e.name(kind, inode), data -> copyData(tin, e, data));
     }
     drain(src); // GNU tar's block padding; a source that fails at its end (the guest command's status) fails here
-    w.finish();
+    em.finish();
     buffered.flush();
-    return w.dataBytes();
+    return em.dataBytes();
+  }
+
+  /**
+   * The file a GNU tar hard link {@code e} stands for: the first name's kind, symlink target, device numbers and
+   * xattrs (GNU tar writes none on link entries) with the link entry's own name and metadata; fails unless the
+   * guest's link listing names the link's target as the first name of the same inode.
+   */
+  private static LayerTarEmitter.FileName linked(In e, First first, Long inode) throws IOException {
+    if (first == null || !first.path.equals(e.link)) {
+      throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " links to " + PaxTarWriter.display(e.link)
+          + ", which the guest's link listing does not name as the first name of the same inode");
+    }
+    return new LayerTarEmitter.FileName(e.path, first.kind, e.perm, e.uid, e.gid, e.mtime, 0, first.symlinkTarget,
+        first.devMajor, first.devMinor, first.xattrs, inode);
+  }
+
+  private static LayerTarEmitter.Kind kindOf(In e) throws IOException {
+    return switch (e.type) {
+      case TarConstants.LF_DIR -> LayerTarEmitter.Kind.DIRECTORY;
+      case TarConstants.LF_NORMAL -> LayerTarEmitter.Kind.REGULAR;
+      case TarConstants.LF_SYMLINK -> LayerTarEmitter.Kind.SYMLINK;
+      case TarConstants.LF_CHR -> LayerTarEmitter.Kind.CHAR_DEVICE;
+      case TarConstants.LF_BLK -> LayerTarEmitter.Kind.BLOCK_DEVICE;
+      case TarConstants.LF_FIFO -> LayerTarEmitter.Kind.FIFO;
+      default -> throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " has unsupported type '"
+          + (char) e.type + "'");
+    };
+  }
+
+  /** Copies the data of regular file {@code e} from the input to {@code out}; fails unless it is the header's size. */
+  private static void copyData(TarArchiveInputStream tin, In e, OutputStream out) throws IOException {
+    long n;
+    try {
+      n = tin.transferTo(out);
+    } catch (IOException ex) {
+      throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": reading its " + e.size
+          + " data bytes: " + ex.getMessage(), ex);
+    }
+    if (n != e.size) {
+      throw new IOException("tar entry " + PaxTarWriter.display(e.path) + ": " + n + " data bytes, header says "
+          + e.size);
+    }
   }
 
   /** Reads {@code in} to its end, dropping the bytes. */
@@ -153,45 +167,6 @@ public final class OverlayTarRewriter {
     while (in.read(b) >= 0) {
       // dropped
     }
-  }
-
-  /**
-   * An input hard link: to a regular file it stays a link (with the file's xattrs, which GNU tar leaves off link
-   * entries); to a symlink it becomes that symlink again; to a whiteout, a whiteout.
-   */
-  private static void link(PaxTarWriter w, In e, First first) throws IOException {
-    if (first == null || !first.path.equals(e.link)) {
-      throw new IOException("tar entry " + PaxTarWriter.display(e.path) + " links to " + PaxTarWriter.display(e.link)
-          + ", which the guest's link listing does not name as the first name of the same inode");
-    }
-    switch (first.type) {
-      case TarConstants.LF_SYMLINK -> write(w, e, e.path, TarConstants.LF_SYMLINK, 0, first.link, first.xattrs);
-      case WHITEOUT -> whiteout(w, e);
-      default -> write(w, e, e.path, TarConstants.LF_LINK, 0, first.path, first.xattrs);
-    }
-  }
-
-  private static void write(PaxTarWriter w, In e, String name, byte type, long size, String link,
-      Map<String, byte[]> xattrs) throws IOException {
-    w.begin(header(e, name, type, size, link, xattrs));
-    w.end();
-  }
-
-  private static void whiteout(PaxTarWriter w, In e) throws IOException {
-    LayerTarEmitter.whiteout(w, e.path, e.uid, e.gid, e.mtime);
-  }
-
-  private static void directory(PaxTarWriter w, In e) throws IOException {
-    write(w, e, e.path + "/", TarConstants.LF_DIR, 0, null, e.xattrs);
-    if (e.opaque) {
-      write(w, e, e.path + "/" + LayerTarEmitter.OPAQUE_MARKER, TarConstants.LF_NORMAL, 0, null, Map.of());
-    }
-  }
-
-  private static PaxTarWriter.Header header(In e, String name, byte type, long size, String link,
-      Map<String, byte[]> xattrs) {
-    return new PaxTarWriter.Header(name, type, e.perm, e.uid, e.gid, size, e.mtime, link, e.devMajor, e.devMinor,
-        xattrs);
   }
 
   /** Reads the next entry's headers (raw PAX records captured alongside the parser); null at the end of archive. */
@@ -230,8 +205,6 @@ public final class OverlayTarRewriter {
       }
       xattrs.put(key, x.getValue());
     }
-    boolean opaque = LayerTarEmitter.isOpaque(xattrs);
-    xattrs.keySet().removeIf(LayerTarEmitter::isOverlayXattr);
     Instant mtime = e.getLastModifiedTime().toInstant(); // commons-compress parses PAX mtimes to the nanosecond
     long uid = e.getLongUserId();
     long gid = e.getLongGroupId();
@@ -239,8 +212,7 @@ public final class OverlayTarRewriter {
       throw new IOException("tar entry " + PaxTarWriter.display(path) + ": uid/gid out of range: " + uid + "/" + gid);
     }
     return new In(path, type, e.getMode() & 07777, uid, gid,
-        type == TarConstants.LF_NORMAL ? e.getSize() : 0, mtime, link, e.getDevMajor(), e.getDevMinor(), xattrs,
-        opaque && type == TarConstants.LF_DIR);
+        type == TarConstants.LF_NORMAL ? e.getSize() : 0, mtime, link, e.getDevMajor(), e.getDevMinor(), xattrs);
   }
 
   private static String raw(Map<String, byte[]> pax, String key, String header) {

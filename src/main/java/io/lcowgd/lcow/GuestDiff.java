@@ -1,23 +1,19 @@
 package io.lcowgd.lcow;
 
 import io.lcowgd.convert.OverlayTarRewriter;
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.VmLease;
 import io.lcowgd.svm.uml.UmlVm;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Diff of a sandbox against its own parent (what {@code docker commit} asks for) run in a service VM of the guest
@@ -25,10 +21,11 @@ import java.util.concurrent.ExecutionException;
  * {@code syncfs} on the host when a container has it mounted), the guest streams its hard-link listing and a GNU tar
  * of {@code upper/} (or of the whole filesystem when there is none) to the host, where {@link OverlayTarRewriter}
  * re-emits it, entry by entry, as the same bytes as the host backend's export of the sandbox.
- * The lease and the attachment are released when the returned stream is closed.
+ * The lease and the attachment are released when the returned stream is closed. A host-side failure (an entry the
+ * rewriter refuses, a client gone) abandons the guest command instead of reading its stream to the end: the agent
+ * is then out of step and the pool replaces the VM (at once in safe mode, at the next lease in global mode).
  */
 final class GuestDiff {
-  private static final int PIPE_BYTES = 1 << 20;
   /** GNU tar and GNU find in the guest ({@code scripts/build-uvm} installs them; busybox has the plain names). */
   static final String GNU_TAR = "/usr/libexec/lcow/tar";
   static final String GNU_FIND = "/usr/libexec/lcow/find";
@@ -149,7 +146,11 @@ final class GuestDiff {
     }
   }
 
-  /** Where the export command runs: streams its stdout to {@code sink}, fails if it exits non-zero. */
+  /**
+   * Where the export command runs: streams its stdout to {@code sink}, fails if it exits non-zero. When {@code sink}
+   * fails (write or flush) the source must stop and fail with that error; a source that is idle for long flushes
+   * {@code sink} now and then, so that it learns of an abandoned export while it produces nothing.
+   */
   @FunctionalInterface
   interface Source {
     long stream(String command, OutputStream sink) throws IOException;
@@ -159,44 +160,33 @@ final class GuestDiff {
    * Runs {@code command} on {@code source} (a pump thread copies its output into a pipe) and rewrites the stream
    * (link listing, then GNU tar) into the layer tar on {@code out}. The layer tar's end-of-archive marker is written
    * only after the command's status is known to be 0: a command that fails, even after a complete-looking tar (GNU
-   * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker.
-   * {@code what} and {@code where} name the Diff and the VM in errors.
+   * tar exits 2 after read errors), fails this with its error and leaves {@code out} without the marker. A failure
+   * on the host side (the rewriter refuses an entry, {@code out} fails) stops the source (its sink fails with
+   * {@link ExportPump.Abandoned}) and is thrown once the source has returned, unless the source had failed first: a
+   * guest failure that truncated the stream is the cause to report. {@code what} and {@code where} name the Diff and
+   * the VM in errors.
    */
   static void export(Source source, String command, OverlayTarRewriter.RootLostFound lostFound, OutputStream out,
       String what, String where) throws IOException {
-    PipedInputStream pin = new PipedInputStream(PIPE_BYTES);
-    DiscardingPipe sink = new DiscardingPipe(new PipedOutputStream(pin));
-    CompletableFuture<Long> pump = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
+    try (ExportPump pump = ExportPump.start(source, command, what)) {
+      InputStream guarded = new java.io.BufferedInputStream(pump.input(), 1 << 16); // listing + tar
       try {
-        pump.complete(source.stream(command, sink));
-      } catch (Throwable e) {
-        pump.completeExceptionally(e);
-      } finally {
-        sink.closeQuietly();
-      }
-    }, "lcow-guest-export (" + what + ")");
-    t.setDaemon(true);
-    t.start();
-    InputStream guarded = new java.io.BufferedInputStream(new PumpChecked(pin, pump), 1 << 16); // listing + tar
-    try {
-      OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
-    } catch (IOException | RuntimeException e) {
-      pin.close(); // the pump discards the rest, so the guest agent stays in step
-      IOException pumpFailure = failure(pump, what, where);
-      if (pumpFailure != null) {
-        if (!causedBy(e, pumpFailure.getCause())) {
-          pumpFailure.addSuppressed(e);
+        OverlayTarRewriter.rewrite(guarded, readLinks(guarded), lostFound, out);
+      } catch (IOException | RuntimeException e) {
+        pump.abandon(); // the source's next write or flush fails: it stops instead of streaming to the end
+        IOException pumpFailure = pump.failure(where);
+        if (pumpFailure != null && !ExportPump.abandoned(pumpFailure)) {
+          if (!causedBy(e, pumpFailure.getCause())) {
+            pumpFailure.addSuppressed(e);
+          }
+          throw pumpFailure;
         }
+        throw new IOException(what + " (" + where + "): " + e.getMessage(), e);
+      }
+      IOException pumpFailure = pump.failure(where);
+      if (pumpFailure != null) {
         throw pumpFailure;
       }
-      throw new IOException(what + " (" + where + "): " + e.getMessage(), e);
-    } finally {
-      pin.close();
-    }
-    IOException pumpFailure = failure(pump, what, where);
-    if (pumpFailure != null) {
-      throw pumpFailure;
     }
   }
 
@@ -207,19 +197,6 @@ final class GuestDiff {
       }
     }
     return false;
-  }
-
-  private static IOException failure(CompletableFuture<Long> pump, String what, String where) {
-    try {
-      pump.get();
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new java.io.InterruptedIOException(what + ": interrupted waiting for " + where);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      return new IOException(what + ": guest export in " + where + " failed: " + cause.getMessage(), cause);
-    }
   }
 
   /** The decimal number {@code s[0, end)}, or -1 if a char there is not a digit. */
@@ -281,87 +258,6 @@ final class GuestDiff {
       }
       if (failure != null) {
         throw failure;
-      }
-    }
-  }
-
-  /**
-   * The pipe's read side: at the end of the data it waits for the pump and fails with the guest's error instead of
-   * reporting a clean end, so a guest that dies mid-export never yields a tar that looks complete.
-   */
-  private static final class PumpChecked extends java.io.FilterInputStream {
-    private final CompletableFuture<Long> pump;
-
-    PumpChecked(InputStream in, CompletableFuture<Long> pump) {
-      super(in);
-      this.pump = pump;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b < 0) {
-        check();
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] buf, int off, int len) throws IOException {
-      int n = super.read(buf, off, len);
-      if (n < 0) {
-        check();
-      }
-      return n;
-    }
-
-    private void check() throws IOException {
-      try {
-        pump.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new java.io.InterruptedIOException("interrupted waiting for the guest export");
-      } catch (ExecutionException e) {
-        throw new IOException(e.getCause().getMessage(), e.getCause());
-      }
-    }
-  }
-
-  /**
-   * The pump's sink: writes into the pipe (flushing, which wakes the reader at once) until the reader is gone, then
-   * discards, so the guest's stream is always read to its end.
-   */
-  private static final class DiscardingPipe extends OutputStream {
-    private final PipedOutputStream pipe;
-    private boolean discarding;
-
-    DiscardingPipe(PipedOutputStream pipe) {
-      this.pipe = pipe;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      if (discarding) {
-        return;
-      }
-      try {
-        pipe.write(b, off, len);
-        pipe.flush();
-      } catch (IOException e) {
-        discarding = true;
-      }
-    }
-
-    void closeQuietly() {
-      try {
-        pipe.close();
-      } catch (IOException ignored) {
-        // the reader is gone; nothing to tell it
       }
     }
   }

@@ -1,11 +1,11 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.sandbox.Ext4Formatter;
 import io.lcowgd.sandbox.Mke2fsSpec;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.VmLease;
 import io.lcowgd.svm.uml.UmlBackend;
-import io.lcowgd.vhdx.PayloadRange;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,8 +1,8 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.vhd.VhdFooter;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.IOException;
@@ -44,8 +44,7 @@ final class ImagePayload {
   }
 
   static PayloadRange ofVhdx(Path vhdx) throws IOException {
-    io.lcowgd.vhdx.PayloadRange r = Vhdx.payloadRange(vhdx);
-    return new PayloadRange(r.offset(), r.length());
+    return Vhdx.payloadRange(vhdx);
   }
 
   /** A fixed VHD: the file minus its footer, which must be valid and describe that size. */

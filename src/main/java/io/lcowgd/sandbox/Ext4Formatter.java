@@ -1,6 +1,6 @@
 package io.lcowgd.sandbox;
 
-import io.lcowgd.vhdx.PayloadRange;
+import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -1,7 +1,7 @@
 package io.lcowgd.sandbox;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.io.HostCommand;
-import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.VhdxWriter;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

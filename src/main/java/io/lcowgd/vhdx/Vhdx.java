@@ -1,5 +1,6 @@
 package io.lcowgd.vhdx;
 
+import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -3,6 +3,7 @@ package io.lcowgd.vhdx;
 import static io.lcowgd.vhdx.VhdxFormat.MIB;
 
 import io.lcowgd.disk.DiskReader;
+import io.lcowgd.disk.PayloadRange;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -2,6 +2,7 @@ package io.lcowgd.vhdx;
 
 import static io.lcowgd.vhdx.VhdxFormat.MIB;
 
+import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.config.DriverConfig;
-import io.lcowgd.graphdriver.StatusLine;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.TarBytes;
 import io.lcowgd.testing.UmlGuestExtension;
+import io.lcowgd.testing.UmlGuests;
 import io.lcowgd.testing.UmlGuestExtension.Needs;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -101,6 +101,55 @@ class GuestDiffTest {
     TarBytes.assertSameBytes(host, guestDiff(), "guest Diff on a fresh guest after the kill");
   }
 
+  /**
+   * An entry the host refuses early in a long guest stream (a 2 GiB sparse file after it, about 20 s over the data
+   * line): the Diff fails at once naming the layer and the entry, the guest command is abandoned instead of drained
+   * (its VM, out of step, is replaced), and the next Diff of the same sandbox runs in a fresh guest.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"false", "true"})
+  void aRefusedEntryFailsTheDiffAtOnceAndTheNextDiffGetsAFreshGuest(String global) throws Exception {
+    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
+        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver.init(tmp.resolve("home").toString(), null, null, null);
+    driver.create("L1", "", "", null);
+    driver.createReadWrite("c", "L1", "", null);
+    Path m = Path.of(driver.get("c", ""));
+    Files.writeString(m.resolve("a.txt"), "a");
+    HostTools.check("setfattr", "-n", "user.k=v", "-v", "1", m.resolve("a.txt").toString());
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(m.resolve("z.bin").toFile(), "rw")) {
+      f.setLength(2L << 30);
+    }
+    driver.put("c");
+    long before = GuestDiff.completed();
+    long t0 = System.nanoTime();
+    IOException e;
+    try (TarStream ts = driver.diff("c", "L1")) {
+      e = assertThrows(IOException.class, () -> ts.writeTo(OutputStream.nullOutputStream()));
+    }
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    System.out.printf("refused entry (global=%s): Diff failed after %d ms: %s%n", global, millis, e.getMessage());
+    assertTrue(e.getMessage().startsWith("Diff c (service VM ") && e.getMessage().contains(
+        "tar entry a.txt: xattr name user.k=v contains '='"), e.toString());
+    assertTrue(millis < 8_000, "the Diff failed after " + millis + " ms, not at once");
+    assertEquals(before, GuestDiff.completed());
+    java.util.Set<String> abandoned = umids();
+    assertEquals(global.equals("true") ? 1 : 0, abandoned.size(),
+        "safe mode: the abandoned guest is gone with its lease; global mode: it waits for the next lease " + abandoned);
+
+    m = Path.of(driver.get("c", ""));
+    HostTools.check("setfattr", "-x", "user.k=v", m.resolve("a.txt").toString());
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(m.resolve("z.bin").toFile(), "rw")) {
+      f.setLength(1 << 20);
+    }
+    driver.put("c");
+    TarBytes.assertSameBytes(hostDiff(), guestDiff(), "guest Diff after the abandoned one");
+    assertEquals(before + 1, GuestDiff.completed());
+    java.util.Set<String> now = umids();
+    assertEquals(global.equals("true") ? 1 : 0, now.size(), "safe mode: no guest left; global mode: one " + now);
+    assertTrue(java.util.Collections.disjoint(abandoned, now), "the abandoned guest was replaced: " + now);
+  }
+
   @org.junit.jupiter.api.Test
   void concurrentSandboxDiffsShareTheGlobalGuest() throws Exception {
     driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
@@ -155,7 +204,7 @@ class GuestDiffTest {
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.createReadWrite("s", "", "", null);
     io.lcowgd.layerstore.Layer l = driver.current().store().layer("s");
-    io.lcowgd.svm.PayloadRange r = ImagePayload.of(l);
+    io.lcowgd.disk.PayloadRange r = ImagePayload.of(l);
     String loop = HostTools.check("losetup", "-f", "--show", "-o", Long.toString(r.offset()), "--sizelimit",
         Long.toString(r.length()), l.image().toString()).strip();
     Path mp = Files.createDirectories(tmp.resolve("mp"));
@@ -183,6 +232,17 @@ class GuestDiffTest {
     Map<String, String> names = entries(guest);
     assertTrue(names.containsKey(".wh.wh") && names.containsKey("op/.wh..wh..opq") && names.containsKey("keep/new.txt")
         && !names.containsKey("lost+found/"), names.keySet().toString());
+  }
+
+  /** The umids of this JVM's running guests (a guest is several linux.uml processes). */
+  private static java.util.Set<String> umids() throws Exception {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (String line : UmlGuests.running(UmlBackend.umidPrefix())) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("umid=(\\S+)").matcher(line);
+      assertTrue(m.find(), line);
+      out.add(m.group(1));
+    }
+    return out;
   }
 
   private byte[] diffOf(String id, String parent) throws IOException {

@@ -123,6 +123,49 @@ class GuestExportCommandTest {
     assertTrue(e.getMessage().contains("tar entry f: xattr name user.k=v contains '='"), e.getMessage());
   }
 
+  /**
+   * A host-side failure early in a long stream (an entry the rewriter refuses, then a stream that would take
+   * {@code DRAIN} to read to its end) stops the source: its sink fails at the next write, and the export fails at
+   * once with the host's error naming the Diff and the entry, instead of draining the rest.
+   */
+  @Test
+  void aRefusedEntryStopsTheSourceInsteadOfDrainingIt() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("refused"));
+    Files.writeString(dir.resolve("a.txt"), "a");
+    HostTools.check("setfattr", "-n", "user.k=v", "-v", "1", dir.resolve("a.txt").toString());
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    runOnHost(hostCommand(dir), head); // the link listing and the refused entry (then GNU tar's end of archive)
+    java.time.Duration drain = java.time.Duration.ofSeconds(30);
+    java.util.concurrent.CompletableFuture<IOException> stopped = new java.util.concurrent.CompletableFuture<>();
+    GuestDiff.Source longStream = (command, sink) -> {
+      long end = System.nanoTime() + drain.toNanos();
+      byte[] zeros = new byte[1 << 16];
+      try {
+        sink.write(head.toByteArray());
+        long n = head.size();
+        while (System.nanoTime() < end) { // about 64 MB/s, a guest's pace
+          sink.write(zeros);
+          n += zeros.length;
+          Thread.sleep(1);
+        }
+        return n;
+      } catch (IOException e) {
+        stopped.complete(e);
+        throw e;
+      } catch (InterruptedException e) {
+        throw new java.io.InterruptedIOException();
+      }
+    };
+    long t0 = System.nanoTime();
+    IOException e = assertThrows(IOException.class, () -> GuestDiff.export(longStream, "long stream",
+        OverlayTarRewriter.RootLostFound.KEEP, new ByteArrayOutputStream(), "Diff x", "test source"));
+    long millis = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(e.getMessage().startsWith("Diff x (test source): tar entry a.txt: xattr name user.k=v contains '='"),
+        e.getMessage());
+    assertTrue(millis < 5_000, "failed after " + millis + " ms, not at once (the stream lasts " + drain + ")");
+    assertTrue(stopped.isDone(), "the source's sink failed, so it stopped");
+  }
+
   /** The export command with the host's GNU tar and find. */
   private static String hostCommand(Path dir) {
     return GuestDiff.exportCommand(dir.toString()).replace(GuestDiff.GNU_TAR, "/bin/tar")

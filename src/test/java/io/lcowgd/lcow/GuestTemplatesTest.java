@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lcowgd.config.DriverConfig;
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.sandbox.Mke2fsSpec;
 import io.lcowgd.sandbox.SandboxFactory;
@@ -17,7 +18,6 @@ import io.lcowgd.svm.uml.UvmImage;
 import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.UmlGuestExtension;
 import io.lcowgd.testing.UmlGuestExtension.Needs;
-import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.testing.HostTools;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

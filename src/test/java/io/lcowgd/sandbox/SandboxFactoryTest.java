@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.testing.E2fsck;
 import io.lcowgd.testing.HostTools;
-import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import io.lcowgd.vhdx.VhdxReader;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package io.lcowgd.svm;
 
+import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.testing.HostTools;
 import java.io.EOFException;
 import java.io.IOException;

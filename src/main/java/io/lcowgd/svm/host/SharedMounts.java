@@ -1,9 +1,9 @@
 package io.lcowgd.svm.host;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.io.Failures;
 import io.lcowgd.posix.LibC;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

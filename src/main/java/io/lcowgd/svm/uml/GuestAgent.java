@@ -57,7 +57,10 @@ final class GuestAgent implements AutoCloseable {
   private byte[] pending = new byte[0];
   private int pendingPos;
   private volatile boolean closed;
-  /** Set when a request timed out: the agent may still be inside it, so later replies cannot be matched. */
+  /**
+   * Set when a request timed out or its stream was abandoned: the agent may still be inside it, so later replies
+   * cannot be matched.
+   */
   private volatile String outOfStep;
 
   /**
@@ -152,6 +155,8 @@ final class GuestAgent implements AutoCloseable {
    * Runs {@code command} in the guest and copies its stdout, as it arrives, to {@code sink}. The guest drains its
    * data line before it answers on the control line, so once the answer is in, every byte of the stream is in the
    * data FIFO; the host then appends a random end marker of its own to that FIFO and copies up to the marker.
+   * While no data arrives the sink is flushed every 50 ms. A sink that fails (write or flush) abandons the stream:
+   * its failure is thrown as is and the agent is out of step (the guest command may still be running).
    */
   Result stream(String command, OutputStream sink, Duration timeout) throws IOException {
     lockRequests(command);
@@ -185,6 +190,7 @@ final class GuestAgent implements AutoCloseable {
         throw gone("stream '" + abbrev(command) + "'");
       }
       if (chunk == null) {
+        toSink(command, sink::flush); // a sink whose reader is gone fails here even while the guest sends nothing
         continue;
       }
       byte[] buf = new byte[hold.length + chunk.length];
@@ -196,18 +202,34 @@ final class GuestAgent implements AutoCloseable {
           if (at + marker.length != buf.length) {
             throw new IOException("service VM " + name + ": data after the end of the stream of '" + abbrev(command) + "'");
           }
-          sink.write(buf, 0, at);
+          toSink(command, () -> sink.write(buf, 0, at));
           copied += at;
           break;
         }
       }
       int keep = Math.min(buf.length, MARKER - 1);
-      sink.write(buf, 0, buf.length - keep);
+      toSink(command, () -> sink.write(buf, 0, buf.length - keep));
       copied += buf.length - keep;
       hold = java.util.Arrays.copyOfRange(buf, buf.length - keep, buf.length);
     }
     byte[] err = readControlBytes((int) r[2], deadline, command);
     return new Result((int) r[0], new byte[0], copied, err);
+  }
+
+  /** A write or flush of a stream's sink. */
+  @FunctionalInterface
+  private interface SinkCall {
+    void run() throws IOException;
+  }
+
+  /** Calls the sink; when it fails the stream is abandoned, so the agent is out of step, and the failure is thrown. */
+  private void toSink(String command, SinkCall call) throws IOException {
+    try {
+      call.run();
+    } catch (IOException | RuntimeException e) {
+      outOfStep = "the stream of '" + abbrev(command) + "' was abandoned by its reader: " + e.getMessage();
+      throw e;
+    }
   }
 
   private static int indexOf(byte[] hay, byte[] needle) {
@@ -223,7 +245,7 @@ final class GuestAgent implements AutoCloseable {
     return -1;
   }
 
-  /** Whether a request timed out, leaving the agent out of step (the VM must be replaced). */
+  /** Whether a request timed out or a stream was abandoned, leaving the agent out of step (the VM must be replaced). */
   boolean outOfStep() {
     return outOfStep != null;
   }
@@ -231,8 +253,8 @@ final class GuestAgent implements AutoCloseable {
   private void send(char kind, String command) throws IOException {
     String stuck = outOfStep;
     if (stuck != null) {
-      throw new IOException("service VM " + name + ": the guest agent is out of step since a request timed out ("
-          + stuck + "); the VM must be replaced");
+      throw new IOException("service VM " + name + ": the guest agent is out of step (" + stuck
+          + "); the VM must be replaced");
     }
     if (command.indexOf('\n') >= 0 || command.indexOf('\r') >= 0) {
       throw new IllegalArgumentException("guest command contains a line break: " + abbrev(command));
@@ -311,7 +333,7 @@ final class GuestAgent implements AutoCloseable {
   private long remaining(long deadline, String what) throws IOException {
     long left = deadline - System.nanoTime();
     if (left <= 0) {
-      outOfStep = what;
+      outOfStep = "timed out trying to " + what;
       throw new io.lcowgd.svm.VmTimeoutException("service VM " + name + ": timed out trying to " + what);
     }
     return left;

@@ -3,7 +3,7 @@ package io.lcowgd.svm.uml;
 import static io.lcowgd.svm.uml.GuestShell.q;
 
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
+import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;

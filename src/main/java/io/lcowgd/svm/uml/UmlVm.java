@@ -2,8 +2,8 @@ package io.lcowgd.svm.uml;
 
 import static io.lcowgd.svm.uml.GuestShell.q;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.svm.Vm;
 import java.io.IOException;

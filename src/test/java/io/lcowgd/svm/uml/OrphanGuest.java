@@ -1,6 +1,6 @@
 package io.lcowgd.svm.uml;
 
-import io.lcowgd.svm.PayloadRange;
+import io.lcowgd.disk.PayloadRange;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.sandbox.SandboxFactory;
 import io.lcowgd.testing.UmlGuestExtension;
 import io.lcowgd.testing.UmlGuestExtension.Needs;
-import io.lcowgd.vhdx.PayloadRange;
 import io.lcowgd.vhdx.Vhdx;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -105,7 +105,7 @@ class StaleGuestsTest {
     Child live = child(runBase, s2, "stay-busy");
     PayloadRange r3 = Vhdx.payloadRange(s3);
     own = new UmlBackend(UML.image(), runBase, UmlOptions.withTimeout(Duration.ofSeconds(60)),
-        id -> Optional.of(new ScratchDisk(s3, new io.lcowgd.svm.PayloadRange(r3.offset(), r3.length())))).start("own");
+        id -> Optional.of(new ScratchDisk(s3, r3))).start("own");
     assertFalse(ProcessGroups.members(dead.umlPid()).isEmpty(), "the orphan guest outlived its owner");
 
     StaleGuests.Report rep = StaleGuests.clean(runBase);

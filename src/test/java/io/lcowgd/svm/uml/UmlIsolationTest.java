@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.testing.UmlGuestExtension;
 import io.lcowgd.testing.UmlGuestExtension.Needs;

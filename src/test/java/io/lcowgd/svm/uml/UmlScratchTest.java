@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.sandbox.SandboxFactory;
 import io.lcowgd.svm.AccessMode;
-import io.lcowgd.svm.PayloadRange;
 import io.lcowgd.svm.PoolMode;
 import io.lcowgd.svm.ServiceVmPool;
 import io.lcowgd.svm.VmLease;
@@ -60,8 +60,7 @@ class UmlScratchTest {
       Files.createDirectories(dir);
       Path dest = dir.resolve(vmId + "-" + made.incrementAndGet() + ".vhdx");
       templates.createScratch(dest);
-      io.lcowgd.vhdx.PayloadRange r = Vhdx.payloadRange(dest);
-      return Optional.of(new ScratchDisk(dest, new PayloadRange(r.offset(), r.length())));
+      return Optional.of(new ScratchDisk(dest, Vhdx.payloadRange(dest)));
     };
   }
 
