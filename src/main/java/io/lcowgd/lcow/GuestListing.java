@@ -39,8 +39,8 @@ final class GuestListing {
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{1,8}");
   private static final Pattern TIME = Pattern.compile("-?[0-9]{1,12}\\.[0-9]{9}");
 
-  /** One entry: what the change rules need of an inode. */
-  record Entry(int mode, long uid, long gid, long size, Instant mtime, long links, long inode, int major, int minor,
+  /** One entry: its path in the tree and what the change rules need of its inode. */
+  record Entry(String path, int mode, long uid, long gid, long size, Instant mtime, long links, long inode, int major, int minor,
       byte[] target) {
     boolean isDir() {
       return (mode & S_IFMT) == S_IFDIR;
@@ -249,7 +249,7 @@ final class GuestListing {
         if (total + entries.size() >= MAX_ENTRIES) {
           throw new IOException("more than " + MAX_ENTRIES + " entries");
         }
-        if (entries.put(path, new Entry(mode, uid, gid, size, mtime, links, inode, major, minor, target)) != null) {
+        if (entries.put(path, new Entry(path, mode, uid, gid, size, mtime, links, inode, major, minor, target)) != null) {
           throw new IOException("listed twice");
         }
       } catch (IOException | NumberFormatException e) {

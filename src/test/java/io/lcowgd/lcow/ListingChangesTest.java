@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lcowgd.config.DriverConfig;
+import io.lcowgd.convert.LayerChanges;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
@@ -29,10 +30,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The guest lister ({@code scripts/guest/lcow-changes}, run here on host loop mounts with the host's GNU tools) plus
- * {@link ListingChanges} give exactly the host's {@code LayerChanges} Changes and DiffSize, on random layer chains
- * (image layer, {@code -init} sandbox, sandbox) written through the host driver's real overlay mounts; and malformed
- * listings are refused.
+ * {@link LayerChanges} reading the guest lister's listings ({@code scripts/guest/lcow-changes}, run here on host loop
+ * mounts with the host's GNU tools) as {@link ListingView}s gives exactly what it gives reading the same layers' ext4
+ * images (the driver's host path, {@link LayerDiffs}), Changes and DiffSize, on random layer chains (image layer,
+ * {@code -init} sandbox, sandbox) written through the host driver's real overlay mounts; and malformed listings are
+ * refused.
  */
 class ListingChangesTest {
   private static final String LISTER = "scripts/guest/lcow-changes";
@@ -61,9 +63,12 @@ class ListingChangesTest {
       }
       for (String id : List.of("c-init", "c")) {
         List<Change> host = LayerDiffs.changes(d.current(), id, null);
-        ListingChanges.Result guest = ListingChanges.compute(listings(d, id));
-        assertEquals(host, guest.changes(), "seed " + seed + " " + id);
-        assertEquals(LayerDiffs.diffSize(d.current(), id, null), guest.size(), "seed " + seed + " " + id);
+        List<ListingView> views = ListingView.chain(listings(d, id));
+        List<ListingView> top = views.subList(0, 1);
+        List<ListingView> parents = views.subList(1, views.size());
+        assertEquals(host, LayerChanges.changes(top, parents), "seed " + seed + " " + id);
+        assertEquals(LayerDiffs.diffSize(d.current(), id, null), LayerChanges.diffSize(top, parents),
+            "seed " + seed + " " + id);
       }
     }
   }
