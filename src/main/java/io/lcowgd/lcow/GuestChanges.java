@@ -1,6 +1,8 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.convert.GuestListing;
 import io.lcowgd.convert.LayerChanges;
+import io.lcowgd.convert.ListingView;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;

@@ -1,6 +1,5 @@
-package io.lcowgd.lcow;
+package io.lcowgd.convert;
 
-import io.lcowgd.convert.TreeView;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -10,23 +9,23 @@ import java.util.List;
 
 /**
  * One layer's tree as a guest listed it ({@link GuestListing}), read by the host's change rules
- * ({@link io.lcowgd.convert.LayerChanges}) like an image. A complete listing holds the whole tree; a probe (a parent
+ * ({@link LayerChanges}) like an image. A complete listing holds the whole tree; a probe (a parent
  * layer listed against the sandbox's tree {@code probedBy}) holds, for every directory of {@code probedBy}, that
  * directory's entries in the layer, and asking it for any other directory fails instead of guessing. An empty
- * {@code lost+found} at the root of a whole-filesystem tree is left out, as {@link io.lcowgd.convert.LayerView} does.
+ * {@code lost+found} at the root of a whole-filesystem tree is left out, as {@link LayerView} does.
  * {@code label} names the listing in messages.
  */
-record ListingView(GuestListing listing, GuestListing probedBy, String label)
+public record ListingView(GuestListing listing, GuestListing probedBy, String label)
     implements TreeView<GuestListing.Entry> {
 
   /** One name of a listed directory. */
-  record Child(byte[] rawName, GuestListing.Entry node) implements TreeView.Child<GuestListing.Entry> {}
+  public record Child(byte[] rawName, GuestListing.Entry node) implements TreeView.Child<GuestListing.Entry> {}
 
   /**
    * The views of a guest Changes stream: the sandbox's complete listing first, then the probes of its parent chain
    * (nearest first) against it.
    */
-  static List<ListingView> chain(List<GuestListing> layers) {
+  public static List<ListingView> chain(List<GuestListing> layers) {
     List<ListingView> out = new ArrayList<>(layers.size());
     for (int i = 0; i < layers.size(); i++) {
       out.add(new ListingView(layers.get(i), i == 0 ? null : layers.get(0), "guest listing of layer " + i));
@@ -47,7 +46,7 @@ record ListingView(GuestListing listing, GuestListing probedBy, String label)
   public List<Child> entries(GuestListing.Entry dir) throws IOException {
     String path = dir.path();
     if (probedBy != null && !probed(path)) {
-      throw new IOException(label + " lacks the entries of directory /" + GuestListing.display(path));
+      throw new IOException(label + " lacks the entries of directory /" + PaxTarWriter.display(path));
     }
     List<String> paths = listing.childPaths(path);
     List<Child> out = new ArrayList<>(paths.size());
