@@ -41,8 +41,8 @@ public final class GuestListing {
   private static final Pattern TIME = Pattern.compile("-?[0-9]{1,12}\\.[0-9]{9}");
 
   /** One entry: its path in the tree and what the change rules need of its inode. */
-  public record Entry(String path, int mode, long uid, long gid, long size, Instant mtime, long links, long inode, int major, int minor,
-      byte[] target) {
+  public record Entry(String path, int mode, long uid, long gid, long size, Instant mtime, long links, long inode,
+      int major, int minor, byte[] target) {
     boolean isDir() {
       return (mode & S_IFMT) == S_IFDIR;
     }
@@ -250,7 +250,8 @@ public final class GuestListing {
         if (total + entries.size() >= MAX_ENTRIES) {
           throw new IOException("more than " + MAX_ENTRIES + " entries");
         }
-        if (entries.put(path, new Entry(path, mode, uid, gid, size, mtime, links, inode, major, minor, target)) != null) {
+        Entry entry = new Entry(path, mode, uid, gid, size, mtime, links, inode, major, minor, target);
+        if (entries.put(path, entry) != null) {
           throw new IOException("listed twice");
         }
       } catch (IOException | NumberFormatException e) {
