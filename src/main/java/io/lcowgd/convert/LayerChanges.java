@@ -17,8 +17,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Changes and DiffSize of layer trees ({@link TreeView}s: ext4 images as {@link LayerView}s, or a guest's listings of
- * them), and squashed diffs of ext4 images, computed without mounting anything.
+ * Changes and DiffSize of chains of layer trees ({@link TreeView}s: ext4 images read directly as {@link LayerView}s,
+ * or a guest's listings of them as {@link ListingView}s), and squashed diffs of ext4 images; nothing is mounted.
  *
  * <p>The <em>new</em> tree is the union of {@code top} followed by {@code parentChain}; the <em>old</em> tree is the
  * union of {@code parentChain} (both nearest layer first; see {@link Union}). Only names some layer of {@code top}

@@ -63,11 +63,11 @@ public record LayerView(Ext4Reader image, ExportMode mode) implements TreeView<E
 
   /** {@link #children} as names whose inodes are read when asked for. */
   @Override
-  public List<Entry> entries(Ext4Inode dir) throws IOException {
+  public List<Child> entries(Ext4Inode dir) throws IOException {
     List<DirEntry> kids = children(dir);
-    List<Entry> out = new ArrayList<>(kids.size());
+    List<Child> out = new ArrayList<>(kids.size());
     for (DirEntry e : kids) {
-      out.add(new Entry(image, e));
+      out.add(new Child(image, e));
     }
     return out;
   }
@@ -140,7 +140,7 @@ public record LayerView(Ext4Reader image, ExportMode mode) implements TreeView<E
   }
 
   /** One directory entry of an image; {@link #node()} reads its inode. */
-  public record Entry(Ext4Reader image, DirEntry entry) implements TreeView.Child<Ext4Inode> {
+  public record Child(Ext4Reader image, DirEntry entry) implements TreeView.Child<Ext4Inode> {
     @Override
     public byte[] rawName() {
       return entry.rawName();
