@@ -124,21 +124,6 @@ public record LayerView(Ext4Reader image, ExportMode mode) implements TreeView<E
     return image.readLink(link);
   }
 
-  @Override
-  public boolean isDirectory(Ext4Inode node) {
-    return node.isDirectory();
-  }
-
-  @Override
-  public boolean isRegular(Ext4Inode node) {
-    return node.isRegular();
-  }
-
-  @Override
-  public boolean isSymlink(Ext4Inode node) {
-    return node.isSymlink();
-  }
-
   /** One directory entry of an image; {@link #node()} reads its inode. */
   public record Child(Ext4Reader image, DirEntry entry) implements TreeView.Child<Ext4Inode> {
     @Override
