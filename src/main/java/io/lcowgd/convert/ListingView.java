@@ -8,12 +8,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One layer's tree as a guest listed it ({@link GuestListing}), read by the host's change rules
- * ({@link LayerChanges}) like an image. A complete listing holds the whole tree; a probe (a parent
- * layer listed against the sandbox's tree {@code probedBy}) holds, for every directory of {@code probedBy}, that
- * directory's entries in the layer, and asking it for any other directory fails instead of guessing. An empty
- * {@code lost+found} at the root of a whole-filesystem tree is left out, as {@link LayerView} does.
- * {@code label} names the listing in messages.
+ * One layer's tree as a guest listed it ({@link GuestListing}), read by the host's change rules ({@link LayerChanges})
+ * like an image. A complete listing ({@code probedBy} null) holds the whole tree; a probe (a parent layer listed
+ * against the sandbox's tree {@code probedBy}) holds, for every directory of {@code probedBy}, that directory's entries
+ * in the layer, and asking it for any other directory fails instead of guessing. An empty {@code lost+found} at the
+ * root of a whole-filesystem tree is left out, as {@link LayerView} does. {@code label} names the listing in messages.
  */
 public record ListingView(GuestListing listing, GuestListing probedBy, String label)
     implements TreeView<GuestListing.Entry> {

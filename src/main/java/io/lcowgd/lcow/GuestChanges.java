@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * read-only in the VM serving the layer and the guest lists its tree (GNU find/stat, getfattr); then the layers of
  * the parent chain are attached read-only in batches of {@link #BATCH} (detached before the next batch, so any chain
  * depth fits the VM's 15 disk slots) and the guest lists, for every directory of the sandbox's tree, that directory's
- * entries in each layer. The host reads the listings as {@link ListingView}s with the same
- * {@link LayerChanges} that reads the images on the host path, so the result equals the host path's.
+ * entries in each layer. The host reads the listings as {@link ListingView}s with the same {@link LayerChanges} that
+ * reads the images on the host path, so the result equals the host path's.
  */
 final class GuestChanges {
   static final String LISTER = "/usr/libexec/lcow-changes";
