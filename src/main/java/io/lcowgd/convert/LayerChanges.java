@@ -1,6 +1,5 @@
 package io.lcowgd.convert;
 
-import io.lcowgd.ext4.Ext4Exception;
 import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.io.NonClosing;
@@ -18,7 +17,8 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Changes, DiffSize and squashed diffs computed from layer images without mounting them.
+ * Changes and DiffSize of chains of layer trees ({@link TreeView}s: ext4 images read directly as {@link LayerView}s,
+ * or a guest's listings of them as {@link ListingView}s), and squashed diffs of ext4 images; nothing is mounted.
  *
  * <p>The <em>new</em> tree is the union of {@code top} followed by {@code parentChain}; the <em>old</em> tree is the
  * union of {@code parentChain} (both nearest layer first; see {@link Union}). Only names some layer of {@code top}
@@ -45,8 +45,8 @@ public final class LayerChanges {
    * One reported change: its kind, its path as raw bytes (one char per byte, as in {@link Ext4ToTar}) and the union
    * node holding the new content (null for deletions).
    */
-  private record Item(String rawPath, Change.Kind kind, Union.Node node) {
-    Item(Change change, Union.Node node) {
+  private record Item<N>(String rawPath, Change.Kind kind, Union.Node<N> node) {
+    Item(Change change, Union.Node<N> node) {
       this(change.path(), change.kind(), node);
     }
 
@@ -56,9 +56,10 @@ public final class LayerChanges {
   }
 
   /** The changes of {@code top} (nearest first) against the union of {@code parentChain} (nearest first). */
-  public static List<Change> changes(List<LayerView> top, List<LayerView> parentChain) throws IOException {
+  public static <N> List<Change> changes(List<? extends TreeView<N>> top, List<? extends TreeView<N>> parentChain)
+      throws IOException {
     List<Change> out = new ArrayList<>();
-    for (Item i : compute(top, parentChain).items) {
+    for (Item<N> i : compute(top, parentChain).items) {
       out.add(i.change());
     }
     return out;
@@ -72,23 +73,25 @@ public final class LayerChanges {
    * symlink target lengths; we do not, so that DiffSize equals the ApplyDiff size of the diff, as graphtest's
    * {@code DriverTestDiffApply} requires.)
    */
-  public static long diffSize(List<LayerView> top, List<LayerView> parentChain) throws IOException {
-    Result r = compute(top, parentChain);
+  public static <N> long diffSize(List<? extends TreeView<N>> top, List<? extends TreeView<N>> parentChain)
+      throws IOException {
+    Result<N> r = compute(top, parentChain);
     long size = 0;
     Set<Object> counted = new HashSet<>();
-    for (Item i : r.items) {
+    for (Item<N> i : r.items) {
       if (i.node == null || !i.node.exists()) {
         continue;
       }
-      Union.Contrib c = i.node.top();
-      Ext4Inode ino = c.inode();
-      if (!ino.isRegular()) {
+      Union.Contrib<N> c = i.node.top();
+      TreeView<N> v = r.newTree.view(c.layer());
+      N node = c.node();
+      if (!v.isRegular(node)) {
         continue;
       }
-      if (ino.links() > 1 && !counted.add(List.of(c.layer(), ino.number()))) {
+      if (v.links(node) > 1 && !counted.add(List.of(c.layer(), v.inodeNumber(node)))) {
         continue;
       }
-      size += ino.size();
+      size += v.size(node);
     }
     return size;
   }
@@ -102,16 +105,18 @@ public final class LayerChanges {
    */
   public static long writeDiffTar(List<LayerView> topChain, List<LayerView> baseChain, OutputStream out)
       throws IOException {
-    Result r = compute(topChain, baseChain);
+    Result<Ext4Inode> r = compute(topChain, baseChain);
+    List<LayerView> all = new ArrayList<>(topChain);
+    all.addAll(baseChain);
     OutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
     LayerTarEmitter em = new LayerTarEmitter(buffered, false);
-    for (Item i : r.items) {
+    for (Item<Ext4Inode> i : r.items) {
       String rel = i.rawPath.substring(1);
       if (i.kind == Change.Kind.DELETE) {
         em.whiteout(rel, 0, 0, Instant.EPOCH);
       } else {
-        Union.Contrib c = i.node.top();
-        em.emit(rel, r.newTree.chain().get(c.layer()).image(), c.inode());
+        Union.Contrib<Ext4Inode> c = i.node.top();
+        em.emit(rel, all.get(c.layer()).image(), c.node());
       }
     }
     em.finish();
@@ -119,42 +124,43 @@ public final class LayerChanges {
     return em.dataBytes();
   }
 
-  private static final class Result {
-    final Union newTree;
-    final List<Item> items = new ArrayList<>();
+  private static final class Result<N> {
+    final Union<N> newTree;
+    final List<Item<N>> items = new ArrayList<>();
 
-    Result(Union newTree) {
+    Result(Union<N> newTree) {
       this.newTree = newTree;
     }
   }
 
-  private static Result compute(List<LayerView> top, List<LayerView> parentChain) throws IOException {
+  private static <N> Result<N> compute(List<? extends TreeView<N>> top, List<? extends TreeView<N>> parentChain)
+      throws IOException {
     if (top.isEmpty()) {
       throw new IllegalArgumentException("changes need at least one top layer");
     }
-    List<LayerView> all = new ArrayList<>(top);
+    List<TreeView<N>> all = new ArrayList<>(top);
     all.addAll(parentChain);
-    Union n = new Union(all);
-    Union o = new Union(parentChain);
-    Result r = new Result(n);
+    Union<N> n = new Union<>(all);
+    Union<N> o = new Union<>(parentChain);
+    Result<N> r = new Result<>(n);
     try {
-      new Walk(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
+      new Walk<>(n, o, top.size(), r.items).dir("/", n.root(), o.root(), 0);
     } catch (StackOverflowError e) {
-      throw new Ext4Exception("directory tree too deep to compare on this thread's stack", e);
+      throw new IOException("directory tree too deep to compare on this thread's stack", e);
     }
     r.items.sort((a, b) -> Arrays.compareUnsigned(a.rawPath.getBytes(StandardCharsets.ISO_8859_1),
         b.rawPath.getBytes(StandardCharsets.ISO_8859_1)));
     return r;
   }
 
-  private static final class Walk {
-    final Union n;
-    final Union o;
+  private static final class Walk<N> {
+    final Union<N> n;
+    final Union<N> o;
     final int topCount;
-    final List<Item> items;
+    final List<Item<N>> items;
     long held;
 
-    Walk(Union n, Union o, int topCount, List<Item> items) {
+    Walk(Union<N> n, Union<N> o, int topCount, List<Item<N>> items) {
       this.n = n;
       this.o = o;
       this.topCount = topCount;
@@ -162,12 +168,12 @@ public final class LayerChanges {
     }
 
     /** Compares directory {@code path} (ending in a slash) of both trees, appending the changes below it. */
-    void dir(String path, Union.Node nd, Union.Node od, int depth) throws IOException {
+    void dir(String path, Union.Node<N> nd, Union.Node<N> od, int depth) throws IOException {
       if (depth > MAX_DEPTH) {
-        throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
+        throw new IOException(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
       }
-      TreeMap<byte[], Union.Node> nc = n.children(nd, path);
-      TreeMap<byte[], Union.Node> oc = od == null ? new TreeMap<>(Arrays::compareUnsigned) : o.children(od, path);
+      TreeMap<byte[], Union.Node<N>> nc = n.children(nd, path);
+      TreeMap<byte[], Union.Node<N>> oc = od == null ? new TreeMap<>(Arrays::compareUnsigned) : o.children(od, path);
       hold(path, nc.size() + oc.size());
       try {
         compare(path, nc, oc, depth);
@@ -176,31 +182,31 @@ public final class LayerChanges {
       }
     }
 
-    private void hold(String path, long n) throws Ext4Exception {
+    private void hold(String path, long n) throws IOException {
       held += n;
       if (held > Ext4ToTar.MAX_PENDING_ENTRIES) {
-        throw new Ext4Exception(PaxTarWriter.display(path) + ": more than " + Ext4ToTar.MAX_PENDING_ENTRIES
+        throw new IOException(PaxTarWriter.display(path) + ": more than " + Ext4ToTar.MAX_PENDING_ENTRIES
             + " directory entries held along one path (hostile image?)");
       }
     }
 
-    private void compare(String path, TreeMap<byte[], Union.Node> nc, TreeMap<byte[], Union.Node> oc, int depth)
+    private void compare(String path, TreeMap<byte[], Union.Node<N>> nc, TreeMap<byte[], Union.Node<N>> oc, int depth)
         throws IOException {
       TreeMap<byte[], Boolean> names = new TreeMap<>(Arrays::compareUnsigned);
-      for (Map.Entry<byte[], Union.Node> e : nc.entrySet()) {
+      for (Map.Entry<byte[], Union.Node<N>> e : nc.entrySet()) {
         if (e.getValue().touchedBelow(topCount)) {
           names.put(e.getKey(), Boolean.TRUE);
         }
       }
       for (byte[] k : oc.keySet()) {
-        Union.Node ne = nc.get(k);
+        Union.Node<N> ne = nc.get(k);
         if (ne == null || ne.touchedBelow(topCount)) {
           names.put(k, Boolean.TRUE);
         }
       }
       for (byte[] name : names.keySet()) {
-        Union.Node ne = nc.get(name);
-        Union.Node oe = oc.get(name);
+        Union.Node<N> ne = nc.get(name);
+        Union.Node<N> oe = oc.get(name);
         boolean nx = ne != null && ne.exists();
         boolean ox = oe != null && oe.exists();
         String p = path + new String(name, StandardCharsets.ISO_8859_1);
@@ -210,37 +216,37 @@ public final class LayerChanges {
         int mark = items.size();
         boolean reported = true;
         if (!nx) {
-          items.add(new Item(new Change(p, Change.Kind.DELETE), null));
+          items.add(new Item<>(new Change(p, Change.Kind.DELETE), null));
         } else if (!ox) {
-          items.add(new Item(new Change(p, Change.Kind.ADD), ne));
+          items.add(new Item<>(new Change(p, Change.Kind.ADD), ne));
           if (ne.isDir()) {
             added(p + "/", ne, depth + 1);
           }
         } else if (ne.isDir() && oe.isDir()) {
-          reported = dirDiffers(ne.top().inode(), oe.top().inode());
+          reported = dirDiffers(ne.top(), oe.top());
           if (reported) {
-            items.add(new Item(new Change(p, Change.Kind.MODIFY), ne));
+            items.add(new Item<>(new Change(p, Change.Kind.MODIFY), ne));
           }
           dir(p + "/", ne, oe, depth + 1);
         } else if (sameSymlink(ne, oe)) {
           reported = false;
         } else {
-          items.add(new Item(new Change(p, Change.Kind.MODIFY), ne));
+          items.add(new Item<>(new Change(p, Change.Kind.MODIFY), ne));
           if (ne.isDir()) {
             added(p + "/", ne, depth + 1);
           }
         }
         if (!reported && items.size() > mark) {
-          items.add(mark, new Item(new Change(p, Change.Kind.MODIFY), ne));
+          items.add(mark, new Item<>(new Change(p, Change.Kind.MODIFY), ne));
         }
       }
     }
 
-    private void added(String path, Union.Node nd, int depth) throws IOException {
+    private void added(String path, Union.Node<N> nd, int depth) throws IOException {
       if (depth > MAX_DEPTH) {
-        throw new Ext4Exception(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
+        throw new IOException(PaxTarWriter.display(path) + ": directories nested deeper than " + MAX_DEPTH);
       }
-      TreeMap<byte[], Union.Node> kids = n.children(nd, path);
+      TreeMap<byte[], Union.Node<N>> kids = n.children(nd, path);
       hold(path, kids.size());
       try {
         addedChildren(path, kids, depth);
@@ -249,34 +255,39 @@ public final class LayerChanges {
       }
     }
 
-    private void addedChildren(String path, TreeMap<byte[], Union.Node> kids, int depth) throws IOException {
-      for (Map.Entry<byte[], Union.Node> e : kids.entrySet()) {
-        Union.Node c = e.getValue();
+    private void addedChildren(String path, TreeMap<byte[], Union.Node<N>> kids, int depth) throws IOException {
+      for (Map.Entry<byte[], Union.Node<N>> e : kids.entrySet()) {
+        Union.Node<N> c = e.getValue();
         if (!c.exists()) {
           continue;
         }
         String p = path + new String(e.getKey(), StandardCharsets.ISO_8859_1);
-        items.add(new Item(new Change(p, Change.Kind.ADD), c));
+        items.add(new Item<>(new Change(p, Change.Kind.ADD), c));
         if (c.isDir()) {
           added(p + "/", c, depth + 1);
         }
       }
     }
 
-    private static boolean dirDiffers(Ext4Inode a, Ext4Inode b) {
-      return a.mode() != b.mode() || a.uid() != b.uid() || a.gid() != b.gid() || a.size() != b.size()
-          || !a.mtime().equals(b.mtime());
+    private boolean dirDiffers(Union.Contrib<N> ca, Union.Contrib<N> cb) {
+      TreeView<N> va = n.view(ca.layer());
+      TreeView<N> vb = o.view(cb.layer());
+      N a = ca.node();
+      N b = cb.node();
+      return va.mode(a) != vb.mode(b) || va.uid(a) != vb.uid(b) || va.gid(a) != vb.gid(b) || va.size(a) != vb.size(b)
+          || !va.mtime(a).equals(vb.mtime(b));
     }
 
-    private boolean sameSymlink(Union.Node ne, Union.Node oe) throws IOException {
-      Ext4Inode a = ne.top().inode();
-      Ext4Inode b = oe.top().inode();
-      if (!a.isSymlink() || !b.isSymlink() || a.mode() != b.mode() || a.uid() != b.uid() || a.gid() != b.gid()) {
+    private boolean sameSymlink(Union.Node<N> ne, Union.Node<N> oe) throws IOException {
+      TreeView<N> va = n.view(ne.top().layer());
+      TreeView<N> vb = o.view(oe.top().layer());
+      N a = ne.top().node();
+      N b = oe.top().node();
+      if (!va.isSymlink(a) || !vb.isSymlink(b) || va.mode(a) != vb.mode(b) || va.uid(a) != vb.uid(b)
+          || va.gid(a) != vb.gid(b)) {
         return false;
       }
-      byte[] ta = n.chain().get(ne.top().layer()).image().readLink(a);
-      byte[] tb = o.chain().get(oe.top().layer()).image().readLink(b);
-      return Arrays.equals(ta, tb);
+      return Arrays.equals(va.linkTarget(a), vb.linkTarget(b));
     }
   }
 }

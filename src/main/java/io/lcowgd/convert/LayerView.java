@@ -5,6 +5,7 @@ import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.ext4.Ext4Reader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,13 +16,14 @@ import java.util.List;
  * In both modes an empty {@code lost+found} directory at the root of the filesystem is not part of the tree (mke2fs and
  * our writer create it; a non-empty one holds files e2fsck recovered or that a layer tar put there, and is kept).
  * Whiteouts (0/0 character devices) and {@code trusted.overlay.opaque=y} directories are part of the tree; the
- * consumers ({@link Ext4ToTar}, {@link LayerChanges}) interpret them.
+ * consumers ({@link Ext4ToTar}, {@link LayerChanges}) interpret them. As a {@link TreeView} its handles are inodes.
  */
-public record LayerView(Ext4Reader image, ExportMode mode) {
+public record LayerView(Ext4Reader image, ExportMode mode) implements TreeView<Ext4Inode> {
   private static final byte[] LOST_FOUND = "lost+found".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] UPPER = "upper".getBytes(StandardCharsets.US_ASCII);
 
   /** The root directory of this layer's tree. */
+  @Override
   public Ext4Inode treeRoot() throws IOException {
     Ext4Inode root = image.root();
     if (mode == ExportMode.SANDBOX) {
@@ -59,9 +61,79 @@ public record LayerView(Ext4Reader image, ExportMode mode) {
     }
   }
 
+  /** {@link #children} as names whose inodes are read when asked for. */
+  @Override
+  public List<Child> entries(Ext4Inode dir) throws IOException {
+    List<DirEntry> kids = children(dir);
+    List<Child> out = new ArrayList<>(kids.size());
+    for (DirEntry e : kids) {
+      out.add(new Child(image, e));
+    }
+    return out;
+  }
+
   /** Whether {@code dir} carries the overlay opaque marker {@code trusted.overlay.opaque=y}. */
+  @Override
   public boolean isOpaque(Ext4Inode dir) throws IOException {
     byte[] v = image.xattrs(dir).get("trusted.overlay.opaque");
     return v != null && v.length == 1 && v[0] == 'y';
+  }
+
+  @Override
+  public boolean isWhiteout(Ext4Inode node) {
+    return node.isWhiteout();
+  }
+
+  @Override
+  public int mode(Ext4Inode node) {
+    return node.mode();
+  }
+
+  @Override
+  public long uid(Ext4Inode node) {
+    return node.uid();
+  }
+
+  @Override
+  public long gid(Ext4Inode node) {
+    return node.gid();
+  }
+
+  @Override
+  public long size(Ext4Inode node) {
+    return node.size();
+  }
+
+  @Override
+  public Instant mtime(Ext4Inode node) {
+    return node.mtime();
+  }
+
+  @Override
+  public long links(Ext4Inode node) {
+    return node.links();
+  }
+
+  @Override
+  public long inodeNumber(Ext4Inode node) {
+    return node.number();
+  }
+
+  @Override
+  public byte[] linkTarget(Ext4Inode link) throws IOException {
+    return image.readLink(link);
+  }
+
+  /** One directory entry of an image; {@link #node()} reads its inode. */
+  public record Child(Ext4Reader image, DirEntry entry) implements TreeView.Child<Ext4Inode> {
+    @Override
+    public byte[] rawName() {
+      return entry.rawName();
+    }
+
+    @Override
+    public Ext4Inode node() throws IOException {
+      return image.inode(entry.inode());
+    }
   }
 }

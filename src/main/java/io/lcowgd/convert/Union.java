@@ -1,9 +1,7 @@
 package io.lcowgd.convert;
 
-import io.lcowgd.ext4.DirEntry;
-import io.lcowgd.ext4.Ext4Exception;
-import io.lcowgd.ext4.Ext4Inode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -16,22 +14,24 @@ import java.util.TreeMap;
  * highest layer that has a name decides it; a whiteout there deletes it; a non-directory hides every lower layer; a
  * directory merges with the same directory of lower layers until one of them is opaque or not a directory.
  */
-final class Union {
-  /** One layer's inode contributing to a union path. */
-  record Contrib(int layer, Ext4Inode inode) {}
+final class Union<N> {
+  /** One layer's file contributing to a union path. */
+  record Contrib<N>(int layer, N node) {}
 
   /** One name of a union directory. */
-  static final class Node {
+  static final class Node<N> {
     final byte[] name;
     final int decidingLayer;
     final boolean deleted;
-    final List<Contrib> contribs = new ArrayList<>(1);
+    final boolean dir;
+    final List<Contrib<N>> contribs = new ArrayList<>(1);
     boolean closed;
 
-    Node(byte[] name, int decidingLayer, boolean deleted) {
+    Node(byte[] name, int decidingLayer, boolean deleted, boolean dir) {
       this.name = name;
       this.decidingLayer = decidingLayer;
       this.deleted = deleted;
+      this.dir = dir;
     }
 
     boolean exists() {
@@ -39,10 +39,10 @@ final class Union {
     }
 
     boolean isDir() {
-      return !deleted && contribs.get(0).inode().isDirectory();
+      return dir;
     }
 
-    Contrib top() {
+    Contrib<N> top() {
       return contribs.get(0);
     }
 
@@ -54,63 +54,68 @@ final class Union {
 
   private record Seen(int layer, long inode) {}
 
-  private final List<LayerView> chain;
+  private final List<? extends TreeView<N>> chain;
   private final Set<Seen> seen = new HashSet<>();
 
-  Union(List<LayerView> chain) {
+  Union(List<? extends TreeView<N>> chain) {
     this.chain = chain;
   }
 
-  List<LayerView> chain() {
-    return chain;
+  /** The view of layer {@code layer} of the chain. */
+  TreeView<N> view(int layer) {
+    return chain.get(layer);
   }
 
   /** The union root, or null for an empty chain. */
-  Node root() throws IOException {
+  Node<N> root() throws IOException {
     if (chain.isEmpty()) {
       return null;
     }
-    Node n = new Node(new byte[0], 0, false);
+    Node<N> n = new Node<>(new byte[0], 0, false, true);
     for (int i = 0; i < chain.size() && !n.closed; i++) {
-      Ext4Inode r = chain.get(i).treeRoot();
-      n.contribs.add(new Contrib(i, r));
+      N r = chain.get(i).treeRoot();
+      n.contribs.add(new Contrib<>(i, r));
       n.closed = chain.get(i).isOpaque(r);
     }
     return n;
   }
 
   /** The names of directory node {@code dir}, bytewise sorted, including deletions; each call must be for a new dir. */
-  TreeMap<byte[], Node> children(Node dir, String path) throws IOException {
-    TreeMap<byte[], Node> out = new TreeMap<>(Arrays::compareUnsigned);
-    for (Contrib c : dir.contribs) {
-      if (!seen.add(new Seen(c.layer(), c.inode().number()))) {
-        throw new Ext4Exception(PaxTarWriter.display(path) + ": directory inode " + c.inode().number() + " of layer " + c.layer()
-            + " is reachable twice (directory loop)");
+  TreeMap<byte[], Node<N>> children(Node<N> dir, String path) throws IOException {
+    TreeMap<byte[], Node<N>> out = new TreeMap<>(Arrays::compareUnsigned);
+    for (Contrib<N> c : dir.contribs) {
+      TreeView<N> v = chain.get(c.layer());
+      if (!seen.add(new Seen(c.layer(), v.inodeNumber(c.node())))) {
+        throw new IOException(PaxTarWriter.display(path) + ": directory inode " + v.inodeNumber(c.node()) + " of layer "
+            + c.layer() + " is reachable twice (directory loop)");
       }
-      LayerView v = chain.get(c.layer());
-      for (DirEntry e : v.children(c.inode())) {
-        Node n = out.get(e.rawName());
+      for (TreeView.Child<N> e : v.entries(c.node())) {
+        byte[] name = e.rawName();
+        Node<N> n = out.get(name);
         if (n != null && n.closed) {
           continue;
         }
-        Ext4Inode ino;
+        N node;
         try {
-          ino = v.image().inode(e.inode());
-        } catch (Ext4Exception ex) {
-          throw new Ext4Exception(PaxTarWriter.display(path) + e.name() + " (layer " + c.layer() + "): " + ex.getMessage(), ex);
+          node = e.node();
+        } catch (IOException ex) {
+          throw new IOException(PaxTarWriter.display(path) + new String(name, StandardCharsets.UTF_8) + " (layer "
+              + c.layer() + "): " + ex.getMessage(), ex);
         }
+        boolean isDir = v.isDirectory(node);
         if (n == null) {
-          n = new Node(e.rawName(), c.layer(), ino.isWhiteout());
-          out.put(e.rawName(), n);
+          boolean whiteout = v.isWhiteout(node);
+          n = new Node<>(name, c.layer(), whiteout, !whiteout && isDir);
+          out.put(name, n);
           if (n.deleted) {
             n.closed = true;
           } else {
-            n.contribs.add(new Contrib(c.layer(), ino));
-            n.closed = !ino.isDirectory() || v.isOpaque(ino);
+            n.contribs.add(new Contrib<>(c.layer(), node));
+            n.closed = !isDir || v.isOpaque(node);
           }
-        } else if (ino.isDirectory()) {
-          n.contribs.add(new Contrib(c.layer(), ino));
-          n.closed = v.isOpaque(ino);
+        } else if (isDir) {
+          n.contribs.add(new Contrib<>(c.layer(), node));
+          n.closed = v.isOpaque(node);
         } else {
           n.closed = true;
         }

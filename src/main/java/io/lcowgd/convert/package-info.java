@@ -7,7 +7,9 @@
  *
  * <p>The other direction: {@link io.lcowgd.convert.Ext4ToTar#export} streams an image (a layer, or a sandbox's overlay
  * upper dir, see {@link io.lcowgd.convert.ExportMode}) as a layer tar with AUFS whiteouts, and
- * {@link io.lcowgd.convert.LayerChanges} computes Changes, DiffSize and squashed diffs over chains of
- * {@link io.lcowgd.convert.LayerView}s (see {@code docs/layer-export.md}).
+ * {@link io.lcowgd.convert.LayerChanges} computes Changes and DiffSize over chains of
+ * {@link io.lcowgd.convert.TreeView}s, the layer trees of ext4 images ({@link io.lcowgd.convert.LayerView}) or of a
+ * guest's listings ({@link io.lcowgd.convert.ListingView}, parsed by {@link io.lcowgd.convert.GuestListing}), and
+ * squashed diffs of images (see {@code docs/layer-export.md}).
  */
 package io.lcowgd.convert;

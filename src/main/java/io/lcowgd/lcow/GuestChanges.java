@@ -1,5 +1,8 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.convert.GuestListing;
+import io.lcowgd.convert.LayerChanges;
+import io.lcowgd.convert.ListingView;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
@@ -17,9 +20,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * read-only in the VM serving the layer and the guest lists its tree (GNU find/stat, getfattr); then the layers of
  * the parent chain are attached read-only in batches of {@link #BATCH} (detached before the next batch, so any chain
  * depth fits the VM's 15 disk slots) and the guest lists, for every directory of the sandbox's tree, that directory's
- * entries in each layer. The host combines
- * the listings with the rules of {@link io.lcowgd.convert.LayerChanges} ({@link ListingChanges}), so the result equals
- * the host path's.
+ * entries in each layer. The host reads the listings as {@link ListingView}s with the same {@link LayerChanges} that
+ * reads the images on the host path, so the result equals the host path's.
  */
 final class GuestChanges {
   static final String LISTER = "/usr/libexec/lcow-changes";
@@ -45,14 +47,19 @@ final class GuestChanges {
   }
 
   static List<Change> changes(LcowDriver.Context c, String id) throws IOException {
-    return compute(c, id, "Changes").changes();
+    return compute(c, id, "Changes", LayerChanges::changes);
   }
 
   static long diffSize(LcowDriver.Context c, String id) throws IOException {
-    return compute(c, id, "DiffSize").size();
+    return compute(c, id, "DiffSize", LayerChanges::diffSize);
   }
 
-  private static ListingChanges.Result compute(LcowDriver.Context c, String id, String op) throws IOException {
+  /** Changes or DiffSize of the sandbox's tree (the first view) over its parent chain (the other views). */
+  private interface Rule<T> {
+    T apply(List<ListingView> top, List<ListingView> parentChain) throws IOException;
+  }
+
+  private static <T> T compute(LcowDriver.Context c, String id, String op, Rule<T> rule) throws IOException {
     Layer l = c.store().layer(id);
     List<Layer> chain = new ArrayList<>();
     for (String pid : l.parents()) {
@@ -68,9 +75,10 @@ final class GuestChanges {
       }
     }
     VmLease lease = c.guests().acquire(id);
-    ListingChanges.Result r;
+    T r;
     try {
-      r = computeLocked(lease, l, chain, id);
+      List<ListingView> views = ListingView.chain(listLocked(lease, l, chain, id));
+      r = rule.apply(views.subList(0, 1), views.subList(1, views.size()));
     } catch (IOException | RuntimeException e) {
       IOException failure = new IOException(op + " " + id + " in service VM " + lease.vmId() + ": " + e.getMessage(), e);
       try {
@@ -86,10 +94,11 @@ final class GuestChanges {
   }
 
   /**
-   * One guest Changes at a time per VM: with a shared (global) VM, concurrent callers (docker ps -s asks DiffSize of
-   * every container at once) would otherwise hold a batch of disks each and could exhaust the VM's 15 disk slots.
+   * The sandbox's listing followed by its parent chain's probes. One guest listing at a time per VM: with a shared
+   * (global) VM, concurrent callers (docker ps -s asks DiffSize of every container at once) would otherwise hold a
+   * batch of disks each and could exhaust the VM's 15 disk slots.
    */
-  private static ListingChanges.Result computeLocked(VmLease lease, Layer l, List<Layer> chain, String id)
+  private static List<GuestListing> listLocked(VmLease lease, Layer l, List<Layer> chain, String id)
       throws IOException {
     synchronized (STRIPES[Math.floorMod(lease.vmId().hashCode(), STRIPES.length)]) {
       try (VmLease.Attachment top = lease.attach(l.image(), ImagePayload.of(l), AccessMode.READ_ONLY)) {
@@ -99,7 +108,7 @@ final class GuestChanges {
           List<Layer> batch = chain.subList(from, Math.min(chain.size(), from + BATCH));
           listings.addAll(probe(lease, vm, top.guestPath(), batch));
         }
-        return ListingChanges.compute(listings);
+        return listings;
       }
     }
   }

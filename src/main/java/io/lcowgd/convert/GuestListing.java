@@ -1,4 +1,4 @@
-package io.lcowgd.lcow;
+package io.lcowgd.convert;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,8 +22,9 @@ import java.util.regex.Pattern;
  * then {@code E}, getfattr's {@code -d -e hex} listing of the opaque attribute and a NUL; a stream holds one
  * such listing per layer.
  * Parsing happens while the stream arrives ({@link #parser()}), so no raw copy of the listing is held.
+ * {@link ListingView} reads a listing as a {@link TreeView} for {@link LayerChanges}.
  */
-final class GuestListing {
+public final class GuestListing {
   static final String MAGIC = "LCOWLS1";
   /** Bound on the entries of one stream (a hostile guest could otherwise exhaust the host's memory). */
   static final int MAX_ENTRIES = 1_000_000;
@@ -39,9 +40,9 @@ final class GuestListing {
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{1,8}");
   private static final Pattern TIME = Pattern.compile("-?[0-9]{1,12}\\.[0-9]{9}");
 
-  /** One entry: what the change rules need of an inode. */
-  record Entry(int mode, long uid, long gid, long size, Instant mtime, long links, long inode, int major, int minor,
-      byte[] target) {
+  /** One entry: its path in the tree and what the change rules need of its inode. */
+  public record Entry(String path, int mode, long uid, long gid, long size, Instant mtime, long links, long inode,
+      int major, int minor, byte[] target) {
     boolean isDir() {
       return (mode & S_IFMT) == S_IFDIR;
     }
@@ -112,12 +113,12 @@ final class GuestListing {
   }
 
   /** A parser to write the guest's stream into; {@link Parser#finish()} returns the listings. */
-  static Parser parser() {
+  public static Parser parser() {
     return new Parser();
   }
 
   /** Incremental parser of the wire format; every violation fails with what was wrong and where. */
-  static final class Parser extends OutputStream {
+  public static final class Parser extends OutputStream {
     private final ByteArrayOutputStream field = new ByteArrayOutputStream();
     private final List<byte[]> record = new ArrayList<>(12);
     private final Map<String, Entry> entries = new HashMap<>();
@@ -217,7 +218,7 @@ final class GuestListing {
     private void entry() throws IOException {
       String rawName = ascii(record.get(1));
       if (!rawName.equals(".") && !rawName.startsWith("./")) {
-        throw bad("entry name '" + abbrev(display(rawName)) + "' is neither '.' nor './...'");
+        throw bad("entry name '" + abbrev(PaxTarWriter.display(rawName)) + "' is neither '.' nor './...'");
       }
       String path = relative(rawName);
       try {
@@ -249,11 +250,12 @@ final class GuestListing {
         if (total + entries.size() >= MAX_ENTRIES) {
           throw new IOException("more than " + MAX_ENTRIES + " entries");
         }
-        if (entries.put(path, new Entry(mode, uid, gid, size, mtime, links, inode, major, minor, target)) != null) {
+        Entry entry = new Entry(path, mode, uid, gid, size, mtime, links, inode, major, minor, target);
+        if (entries.put(path, entry) != null) {
           throw new IOException("listed twice");
         }
       } catch (IOException | NumberFormatException e) {
-        throw bad("entry '" + display(path) + "': " + e.getMessage());
+        throw bad("entry '" + PaxTarWriter.display(path) + "': " + e.getMessage());
       }
     }
 
@@ -266,7 +268,7 @@ final class GuestListing {
     }
 
     /** Ends the stream: its listings (one per layer, in order), or a failure if it was cut short or malformed. */
-    List<GuestListing> finish() throws IOException {
+    public List<GuestListing> finish() throws IOException {
       if (failure != null) {
         throw failure;
       }
@@ -290,7 +292,7 @@ final class GuestListing {
             out.add(file);
           }
         } else {
-          throw bad("unexpected attribute listing line '" + abbrev(display(line)) + "'");
+          throw bad("unexpected attribute listing line '" + abbrev(PaxTarWriter.display(line)) + "'");
         }
       }
       return out;
@@ -310,7 +312,7 @@ final class GuestListing {
     if (!p.isEmpty()) {
       for (String c : p.split("/", -1)) {
         if (c.isEmpty() || c.equals(".") || c.equals("..")) {
-          throw new IOException("guest listing: bad path '" + abbrev(display(name)) + "'");
+          throw new IOException("guest listing: bad path '" + abbrev(PaxTarWriter.display(name)) + "'");
         }
       }
     }
@@ -328,7 +330,7 @@ final class GuestListing {
         b.append((char) Integer.parseInt(s.substring(i + 1, i + 4), 8));
         i += 3;
       } else {
-        throw new IOException("guest listing: bad escape in '" + abbrev(display(s)) + "'");
+        throw new IOException("guest listing: bad escape in '" + abbrev(PaxTarWriter.display(s)) + "'");
       }
     }
     return b.toString();
@@ -357,11 +359,6 @@ final class GuestListing {
   /** Bytes as one char per byte. */
   private static String ascii(byte[] b) {
     return new String(b, StandardCharsets.ISO_8859_1);
-  }
-
-  /** Raw path bytes (one char per byte) decoded as UTF-8 for messages and Change paths. */
-  static String display(String raw) {
-    return new String(raw.getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
   }
 
   private static String abbrev(String s) {
