@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # Times the same docker commands on dockerd's built-in overlay2 and on the lcow plugin, and prints the ratios.
 #
-#   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin] [--profile] [--direct-io] [--written-image] [--reloads N]
+#   scripts/bench-docker.sh [--runs N] [--only overlay2|plugin] [--profile] [--reloads N] [--buffered-io] [--sparse-image]
 #
 # --reloads N removes the loaded image and loads it again N more times per driver (alternating) and reports the mean
 # of those later loads as "docker load again": the first load also pays the plugin JVM's JIT compilation. It also
 # prints the median of the N per-pair ratios (each overlay2 reload and the plugin reload right after it), which holds
 # up better than the ratio of the means when other jobs load the machine.
-# --direct-io attaches the loop device with direct I/O to its backing file, like a filesystem on a real disk: an fsync
-# then writes only what is still dirty. Without it the loop device writes into the host's page cache and every fsync
-# on the loop filesystem also flushes all the backing file's dirty pages, however early they were written back.
-# --written-image writes the loop image full of zeros first (LCOW_BENCH_FS_GB, default 20 GB; 6 is plenty) instead of
-# leaving it sparse: the first write to a region of a sparse image makes the host filesystem allocate it, a cost a
-# real disk does not have, and it lands on whichever driver writes its data out first (the plugin, which syncs).
+# Storage: by default the loop image is written full of zeros first (LCOW_BENCH_FS_GB, default 6 GB) and attached with
+# direct I/O, so that the loop filesystem behaves like one on a real disk. Two options bring back what a plain
+# `mount -o loop` of a sparse file does, which a real disk does not:
+# --buffered-io: the loop device writes into the host's page cache, and every fsync on the loop filesystem makes the
+#   host write all of the image file's dirty pages, however early the loop filesystem wrote them back (the plugin
+#   fsyncs each layer; overlay2 never does);
+# --sparse-image: the image is a sparse file, and the first write to each of its regions makes the host filesystem
+#   allocate it.
 # --profile also prints, for the timed load and commit, the CPU time (utime + stime from /proc/PID/task/*/stat) each
 # daemon used, and the plugin JVM's per thread kind (C2/C1 compiler, GC, HTTP threads...).
 #
-# Both dockerd data roots and the plugin root lie on one loop-mounted, journaled ext4 filesystem (a sparse image in the
-# scratch directory), so both drivers write to the same kind of storage. The two daemons run side by side and the timed
+# Both dockerd data roots and the plugin root lie on one loop-mounted, journaled ext4 filesystem (an image in the
+# scratch directory), so both drivers write to the same storage. The two daemons run side by side and the timed
 # commands alternate between them. Commands timed, per driver, on a fresh data root:
 #   load    docker load -i <Debian bookworm minbase image, saved once and cached>
 #   run     docker run --rm --network none IMG true, N times in a row (default 100)
@@ -36,16 +38,16 @@ source "$here/test/lib/common.sh"
 RUNS=100
 ONLY=""
 PROFILE=0
-DIRECT_IO=0
-WRITTEN=0
+DIRECT_IO=1
+WRITTEN=1
 RELOADS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     --profile) PROFILE=1; shift ;;
-    --direct-io) DIRECT_IO=1; shift ;;
-    --written-image) WRITTEN=1; shift ;;
+    --buffered-io) DIRECT_IO=0; shift ;;
+    --sparse-image) WRITTEN=0; shift ;;
     --reloads) RELOADS="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "bench-docker: unknown argument $1" >&2; exit 2 ;;
@@ -56,7 +58,7 @@ CACHE="${LCOW_BENCH_CACHE:-/var/cache/lcow-bench}"
 ROOTFS="$CACHE/rootfs-bookworm-minbase"
 IMAGE_TAR="$CACHE/debian-bookworm-minbase.tar"
 IMAGE=debian-minbase:bookworm
-FS_GB="${LCOW_BENCH_FS_GB:-20}"
+FS_GB="${LCOW_BENCH_FS_GB:-6}"
 
 e2e_init bench
 MNT="$E2E_T/mnt"
