@@ -66,14 +66,10 @@ final class RawPaxHeaders {
 
   /**
    * Parses {@code captured} (the bytes read while the parser produced one entry), whose headers start at
-   * {@code firstHeader}; returns the local PAX records by key (later records win), empty if there are none.
+   * {@code firstHeader}; returns the local PAX records by key (later records win), empty if there are none. Global
+   * PAX headers are skipped or refused as {@code global} says.
    */
-  static Map<String, byte[]> parse(byte[] captured, int firstHeader) throws IOException {
-    return parse(captured, firstHeader, Global.IGNORE);
-  }
-
-  /** {@link #parse(byte[], int)}, with global PAX headers skipped or refused as {@code global} says. */
-  static Map<String, byte[]> parse(byte[] captured, int firstHeader, Global global) throws IOException {
+  private static Map<String, byte[]> parse(byte[] captured, int firstHeader, Global global) throws IOException {
     Map<String, byte[]> out = new LinkedHashMap<>();
     int off = firstHeader;
     while (off + RECORD <= captured.length) {

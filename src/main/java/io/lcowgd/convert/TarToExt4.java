@@ -215,8 +215,7 @@ public final class TarToExt4 {
       Instant mtime = instant(e.getLastModifiedTime(), Instant.EPOCH);
       Instant atime = instant(e.getLastAccessTime(), mtime);
       Instant ctime = instant(e.getStatusChangeTime(), mtime);
-      TreeMap<String, byte[]> xattrs = new TreeMap<>();
-      xattrs.putAll(RawPaxHeaders.xattrs(pax));
+      TreeMap<String, byte[]> xattrs = RawPaxHeaders.xattrs(pax);
       if (xattrs.containsKey("")) {
         throw new LayerTarException("tar entry " + current + ": empty xattr name");
       }
