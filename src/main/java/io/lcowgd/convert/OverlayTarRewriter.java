@@ -1,5 +1,8 @@
 package io.lcowgd.convert;
 
+import io.lcowgd.ext4.FileMeta;
+import io.lcowgd.io.NonClosing;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -75,7 +78,7 @@ public final class OverlayTarRewriter {
       OutputStream out) throws IOException {
     TarInput src = TarInput.of(in, READ_BUFFER);
     TarArchiveInputStream tin = new TarArchiveInputStream(src, StandardCharsets.ISO_8859_1.name());
-    java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(io.lcowgd.io.NonClosing.output(out), 1 << 16);
+    BufferedOutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
     LayerTarEmitter em = new LayerTarEmitter(buffered, true);
     Map<Long, First> firsts = new HashMap<>();
     In pendingLostFound = null;
@@ -113,7 +116,7 @@ public final class OverlayTarRewriter {
       }
       em.emit(e.name(kind, inode), data -> copyData(tin, e, data));
     }
-    drain(src); // GNU tar's block padding; a source that fails at its end (the guest command's status) fails here
+    src.drain(); // GNU tar's block padding; a source that fails at its end (the guest command's status) fails here
     em.finish();
     buffered.flush();
     return em.dataBytes();
@@ -161,14 +164,6 @@ public final class OverlayTarRewriter {
     }
   }
 
-  /** Reads {@code in} to its end, dropping the bytes. */
-  private static void drain(InputStream in) throws IOException {
-    byte[] b = new byte[READ_BUFFER];
-    while (in.read(b) >= 0) {
-      // dropped
-    }
-  }
-
   /** Reads the next entry's headers (raw PAX records captured alongside the parser); null at the end of archive. */
   private static In next(TarInput src, TarArchiveInputStream tin, long start) throws IOException {
     RawPaxHeaders.Entry read;
@@ -208,7 +203,7 @@ public final class OverlayTarRewriter {
     Instant mtime = e.getLastModifiedTime().toInstant(); // commons-compress parses PAX mtimes to the nanosecond
     long uid = e.getLongUserId();
     long gid = e.getLongGroupId();
-    if (uid < 0 || uid > io.lcowgd.ext4.FileMeta.MAX_ID || gid < 0 || gid > io.lcowgd.ext4.FileMeta.MAX_ID) {
+    if (uid < 0 || uid > FileMeta.MAX_ID || gid < 0 || gid > FileMeta.MAX_ID) {
       throw new IOException("tar entry " + PaxTarWriter.display(path) + ": uid/gid out of range: " + uid + "/" + gid);
     }
     return new In(path, type, e.getMode() & 07777, uid, gid,
