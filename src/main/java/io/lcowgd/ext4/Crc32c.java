@@ -17,17 +17,6 @@ final class Crc32c {
     return Ext4Checksums.crc32c(crc, b, off, len);
   }
 
-  /** Continues a raw CRC-32C over the four little-endian bytes of {@code v}. */
-  static int updateInt(int crc, int v) {
-    byte[] b = {(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)};
-    return update(crc, b, 0, 4);
-  }
-
-  /** Continues a raw CRC-32C over the eight little-endian bytes of {@code v}. */
-  static int updateLong(int crc, long v) {
-    return updateInt(updateInt(crc, (int) v), (int) (v >>> 32));
-  }
-
   /** Continues a raw CRC-32C over {@code n} (at most 8) zero bytes. */
   static int updateZeros(int crc, int n) {
     return update(crc, ZEROS, 0, n);

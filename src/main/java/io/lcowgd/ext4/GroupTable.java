@@ -1,6 +1,7 @@
 package io.lcowgd.ext4;
 
 import io.lcowgd.disk.DiskReader;
+import io.lcowgd.ext4.format.Ext4Checksums;
 import io.lcowgd.ext4.format.GroupDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,14 +36,11 @@ final class GroupTable {
         }
         int off = i * ds;
         if (sb.metadataCsum()) {
-          int crc = Crc32c.updateInt(seed, (int) g);
-          crc = Crc32c.update(crc, block, off, GroupDescriptor.BG_CHECKSUM);
-          crc = Crc32c.updateZeros(crc, 2);
-          crc = Crc32c.update(crc, block, off + GroupDescriptor.BG_CHECKSUM + 2, ds - GroupDescriptor.BG_CHECKSUM - 2);
+          int crc = Ext4Checksums.groupDescriptor(seed, g, ByteBuffer.wrap(block, off, ds), ds);
           int want = Ext4Inode.le16(block, off + GroupDescriptor.BG_CHECKSUM);
-          if ((crc & 0xFFFF) != want) {
+          if (crc != want) {
             throw new Ext4Exception("group descriptor " + g + ": checksum mismatch (stored 0x"
-                + Integer.toHexString(want) + ", computed 0x" + Integer.toHexString(crc & 0xFFFF) + ")");
+                + Integer.toHexString(want) + ", computed 0x" + Integer.toHexString(crc) + ")");
           }
         }
         // Without 64bit the descriptor is 32 bytes, so decode takes no _hi fields (the superblock enforces that).

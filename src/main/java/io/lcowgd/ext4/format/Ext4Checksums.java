@@ -123,13 +123,11 @@ public final class Ext4Checksums {
    */
   public static int groupDescriptor(Superblock sb, long group, ByteBuffer desc) {
     int size = sb.groupDescriptorSize();
+    if (sb.has(RoCompatFeature.METADATA_CSUM)) {
+      return groupDescriptor(seed(sb), group, desc, size);
+    }
     byte[] b = new byte[size];
     desc.get(desc.position(), b);
-    if (sb.has(RoCompatFeature.METADATA_CSUM)) {
-      b[GroupDescriptor.BG_CHECKSUM] = 0;
-      b[GroupDescriptor.BG_CHECKSUM + 1] = 0;
-      return crc32c(crc32cLe32(seed(sb), group), b) & 0xFFFF;
-    }
     if (sb.has(RoCompatFeature.GDT_CSUM)) {
       int crc = crc16(0xFFFF, sb.uuid, 0, 16);
       crc = crc16(crc, le(4, group), 0, 4);
@@ -141,6 +139,19 @@ public final class Ext4Checksums {
       return crc;
     }
     return 0;
+  }
+
+  /**
+   * The {@code metadata_csum} {@code bg_checksum} of the {@code size}-byte encoded descriptor of {@code group} at
+   * {@code desc}'s position: the low 16 bits of crc32c from filesystem seed {@code seed} over the group number
+   * (little-endian 32-bit) and the descriptor with {@code bg_checksum} taken as zero.
+   */
+  public static int groupDescriptor(int seed, long group, ByteBuffer desc, int size) {
+    byte[] b = new byte[size];
+    desc.get(desc.position(), b);
+    b[GroupDescriptor.BG_CHECKSUM] = 0;
+    b[GroupDescriptor.BG_CHECKSUM + 1] = 0;
+    return crc32c(crc32cLe32(seed, group), b) & 0xFFFF;
   }
 
   /** Block bitmap checksum: crc32c(seed) over {@code s_clusters_per_group / 8} bytes of the bitmap. */
