@@ -1,5 +1,10 @@
 package io.lcowgd.convert;
 
+import static io.lcowgd.convert.TreeView.S_IFDIR;
+import static io.lcowgd.convert.TreeView.S_IFLNK;
+import static io.lcowgd.convert.TreeView.S_IFMT;
+import static io.lcowgd.convert.TreeView.S_IFREG;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,10 +35,6 @@ public final class GuestListing {
   static final int MAX_ENTRIES = 1_000_000;
   private static final int MAX_FIELD = 1 << 20;
   private static final int MAX_ATTR_TEXT = 64 << 20;
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFDIR = 0040000;
-  private static final int S_IFREG = 0100000;
-  private static final int S_IFLNK = 0120000;
   private static final int S_IFCHR = 0020000;
   private static final int[] TYPES = {0010000, S_IFCHR, S_IFDIR, 0060000, S_IFREG, S_IFLNK, 0140000};
   private static final Pattern DEC = Pattern.compile("[0-9]{1,19}");
