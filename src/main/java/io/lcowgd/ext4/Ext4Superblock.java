@@ -54,8 +54,8 @@ public record Ext4Superblock(
     }
     int incompat = (int) s.featureIncompat;
     boolean is64 = (incompat & Ext4Features.INCOMPAT_64BIT) != 0;
-    long blocks = s.blocksCountLo | (is64 ? s.blocksCountHi << 32 : 0);
-    long freeBlocks = s.freeBlocksCountLo | (is64 ? s.freeBlocksCountHi << 32 : 0);
+    long blocks = s.blocksCount();
+    long freeBlocks = s.freeBlocksCount();
     int logBlock = (int) s.logBlockSize;
     if (logBlock < 0 || logBlock > 6) {
       throw new Ext4Exception("superblock: unsupported s_log_block_size " + Integer.toUnsignedString(logBlock));
