@@ -4,8 +4,6 @@ import io.lcowgd.ext4.DirEntry;
 import io.lcowgd.ext4.Ext4Exception;
 import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.ext4.Ext4Reader;
-import io.lcowgd.io.NonClosing;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayDeque;
@@ -37,8 +35,7 @@ public final class Ext4ToTar {
    */
   public static long export(Ext4Reader image, ExportMode mode, OutputStream out) throws IOException {
     LayerView view = new LayerView(image, mode);
-    OutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
-    LayerTarEmitter emitter = new LayerTarEmitter(buffered, true);
+    LayerTarEmitter emitter = LayerTarEmitter.buffered(out, true);
     Deque<Frame> stack = new ArrayDeque<>();
     Set<Long> seenDirs = new HashSet<>();
     Ext4Inode root = view.treeRoot();
@@ -76,7 +73,6 @@ public final class Ext4ToTar {
       }
     }
     emitter.finish();
-    buffered.flush();
     return emitter.dataBytes();
   }
 

@@ -2,8 +2,6 @@ package io.lcowgd.convert;
 
 import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.graphdriver.Change;
-import io.lcowgd.io.NonClosing;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -108,8 +106,7 @@ public final class LayerChanges {
     Result<Ext4Inode> r = compute(topChain, baseChain);
     List<LayerView> all = new ArrayList<>(topChain);
     all.addAll(baseChain);
-    OutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
-    LayerTarEmitter em = new LayerTarEmitter(buffered, false);
+    LayerTarEmitter em = LayerTarEmitter.buffered(out, false);
     for (Item<Ext4Inode> i : r.items) {
       String rel = i.rawPath.substring(1);
       if (i.kind == Change.Kind.DELETE) {
@@ -120,7 +117,6 @@ public final class LayerChanges {
       }
     }
     em.finish();
-    buffered.flush();
     return em.dataBytes();
   }
 

@@ -2,6 +2,8 @@ package io.lcowgd.convert;
 
 import io.lcowgd.ext4.Ext4Inode;
 import io.lcowgd.ext4.Ext4Reader;
+import io.lcowgd.io.NonClosing;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -57,6 +59,7 @@ final class LayerTarEmitter {
     throw new IOException("no data to copy");
   };
 
+  private final OutputStream out;
   private final PaxTarWriter w;
   private final boolean opaqueMarkers;
   /** The first name written of each multiply-linked inode, by {@link FileName#inode()}. */
@@ -66,6 +69,7 @@ final class LayerTarEmitter {
 
   /** An emitter writing to {@code out}; {@code opaqueMarkers} false leaves out the {@code .wh..wh..opq} markers. */
   LayerTarEmitter(OutputStream out, boolean opaqueMarkers) {
+    this.out = out;
     this.w = new PaxTarWriter(out);
     this.opaqueMarkers = opaqueMarkers;
   }
@@ -171,8 +175,17 @@ final class LayerTarEmitter {
     return w.dataBytes();
   }
 
+  /**
+   * An emitter writing to {@code out} through a 64 KiB buffer; {@link #finish} flushes it to {@code out}, which is
+   * never closed.
+   */
+  static LayerTarEmitter buffered(OutputStream out, boolean opaqueMarkers) {
+    return new LayerTarEmitter(new BufferedOutputStream(NonClosing.output(out), 1 << 16), opaqueMarkers);
+  }
+
   /** Ends the archive (the underlying stream is flushed, not closed). */
   void finish() throws IOException {
     w.finish();
+    out.flush();
   }
 }

@@ -1,8 +1,6 @@
 package io.lcowgd.convert;
 
 import io.lcowgd.ext4.FileMeta;
-import io.lcowgd.io.NonClosing;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -78,8 +76,7 @@ public final class OverlayTarRewriter {
       OutputStream out) throws IOException {
     TarInput src = TarInput.of(in, READ_BUFFER);
     TarArchiveInputStream tin = new TarArchiveInputStream(src, StandardCharsets.ISO_8859_1.name());
-    BufferedOutputStream buffered = new BufferedOutputStream(NonClosing.output(out), 1 << 16);
-    LayerTarEmitter em = new LayerTarEmitter(buffered, true);
+    LayerTarEmitter em = LayerTarEmitter.buffered(out, true);
     Map<Long, First> firsts = new HashMap<>();
     In pendingLostFound = null;
     long start = src.position();
@@ -118,7 +115,6 @@ public final class OverlayTarRewriter {
     }
     src.drain(); // GNU tar's block padding; a source that fails at its end (the guest command's status) fails here
     em.finish();
-    buffered.flush();
     return em.dataBytes();
   }
 
