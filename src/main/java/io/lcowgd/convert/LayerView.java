@@ -75,8 +75,7 @@ public record LayerView(Ext4Reader image, ExportMode mode) implements TreeView<E
   /** Whether {@code dir} carries the overlay opaque marker {@code trusted.overlay.opaque=y}. */
   @Override
   public boolean isOpaque(Ext4Inode dir) throws IOException {
-    byte[] v = image.xattrs(dir).get("trusted.overlay.opaque");
-    return v != null && v.length == 1 && v[0] == 'y';
+    return LayerTarEmitter.isOpaque(image.xattrs(dir));
   }
 
   @Override
