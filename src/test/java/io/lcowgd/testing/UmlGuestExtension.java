@@ -83,9 +83,6 @@ public final class UmlGuestExtension implements BeforeAllCallback, AfterEachCall
         return new BuiltGuest(top, UmlGuests.build(top.resolve("uvm")));
       } catch (IOException e) {
         throw new UncheckedIOException("build the UML guest with scripts/build-uvm", e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while building the UML guest", e);
       } finally {
         if (top != null && !Files.exists(top.resolve("uvm/initrd.img"))) {
           try {
