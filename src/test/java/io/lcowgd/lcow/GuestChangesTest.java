@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.testing.TarFixtures.gnuTarOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -142,7 +143,7 @@ class GuestChangesTest {
         Path d = Files.createDirectories(tmp.resolve("src-" + id + i));
         Files.writeString(d.resolve(id + i), id + i);
         driver.create(id + "L" + i, prev, "", null);
-        driver.applyDiff(id + "L" + i, prev, new ByteArrayInputStream(tar(d, id + i)));
+        driver.applyDiff(id + "L" + i, prev, new ByteArrayInputStream(gnuTarOf(d, id + i)));
         prev = id + "L" + i;
       }
       driver.createReadWrite(id, prev, "", null);
@@ -185,7 +186,7 @@ class GuestChangesTest {
         names.add(".wh.layer2");
       }
       driver.create("L" + i, prev, "", null);
-      driver.applyDiff("L" + i, prev, new ByteArrayInputStream(tar(d, names.toArray(String[]::new))));
+      driver.applyDiff("L" + i, prev, new ByteArrayInputStream(gnuTarOf(d, names.toArray(String[]::new))));
       prev = "L" + i;
     }
     return prev;
@@ -301,16 +302,4 @@ class GuestChangesTest {
     return UmlGuests.running(UmlBackend.umidPrefix());
   }
 
-  private static byte[] tar(Path dir, String... names) throws IOException {
-    Path out = Files.createTempFile("layer", ".tar");
-    try {
-      List<String> cmd = new ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(), "-cf",
-          out.toString()));
-      cmd.addAll(List.of(names));
-      HostTools.check(cmd.toArray(String[]::new));
-      return Files.readAllBytes(out);
-    } finally {
-      Files.delete(out);
-    }
-  }
 }

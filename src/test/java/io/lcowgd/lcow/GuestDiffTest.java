@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.testing.TarFixtures.gnuTarOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -159,7 +160,7 @@ class GuestDiffTest {
     Files.createDirectories(src.resolve("d"));
     Files.writeString(src.resolve("d/f"), "f");
     driver.create("L1", "", "", null);
-    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "d")));
+    driver.applyDiff("L1", "", new ByteArrayInputStream(gnuTarOf(src, "d")));
     List<String> ids = List.of("c1", "c2", "c3");
     Random r = new Random(11);
     for (String id : ids) {
@@ -295,18 +296,6 @@ class GuestDiffTest {
     return out;
   }
 
-  private static byte[] tar(Path dir, String... names) throws IOException {
-    Path out = Files.createTempFile("layer", ".tar");
-    try {
-      List<String> cmd = new java.util.ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(), "-cf",
-          out.toString()));
-      cmd.addAll(List.of(names));
-      HostTools.check(cmd.toArray(String[]::new));
-      return Files.readAllBytes(out);
-    } finally {
-      Files.delete(out);
-    }
-  }
 
   /** Kills this JVM's UML guests (their process groups) once the first bytes of the export arrive. */
   private static final class KillAfterFirstBytes extends OutputStream {
