@@ -95,9 +95,7 @@ class ServeUmlShutdownTest {
       }
       p.destroyForcibly();
       p.waitFor(30, TimeUnit.SECONDS);
-      for (String g : guests(prefix)) { // a failed assertion must not leak this plugin's guests
-        new ProcessBuilder("kill", "-KILL", "--", "-" + g.split(" ")[0]).start().waitFor();
-      }
+      UmlGuests.killGroups(prefix); // a failed assertion must not leak this plugin's guests
     }
   }
 

@@ -278,9 +278,7 @@ class GuestChangesTest {
             for (Path run : runs.filter(r -> r.getFileName().toString().startsWith(UmlBackend.umidPrefix())).toList()) {
               String[] disks = run.resolve("disks").toFile().list();
               if (disks != null && disks.length >= 2) {
-                for (String line : myGuests()) {
-                  HostTools.run(List.of("kill", "-KILL", "--", "-" + line.strip().split(" ")[0]));
-                }
+                UmlGuests.killGroups(UmlBackend.umidPrefix());
                 killed.set(run.getFileName().toString());
                 return;
               }
@@ -296,10 +294,6 @@ class GuestChangesTest {
     }, "killer");
     t.start();
     return t;
-  }
-
-  private static List<String> myGuests() throws IOException, InterruptedException {
-    return UmlGuests.running(UmlBackend.umidPrefix());
   }
 
 }

@@ -17,7 +17,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -312,11 +311,7 @@ class GuestDiffTest {
       seen += len;
       if (!killed && seen > 0) {
         killed = true;
-        Process p = new ProcessBuilder("pgrep", "-f", "umid=" + UmlBackend.umidPrefix()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        for (String pid : out.lines().toList()) {
-          HostTools.run(List.of("kill", "-KILL", "--", "-" + pid.strip())); // UML leads its own process group
-        }
+        UmlGuests.killGroups(UmlBackend.umidPrefix());
       }
     }
   }

@@ -32,6 +32,16 @@ public final class UmlGuests {
         .filter(l -> l.contains("umid=" + umidPrefix)).toList();
   }
 
+  /**
+   * Kills (SIGKILL) the process group of every {@code linux.uml} process whose umid starts with {@code umidPrefix}: a
+   * UML guest leads its own process group.
+   */
+  public static void killGroups(String umidPrefix) throws IOException {
+    for (String line : running(umidPrefix)) {
+      HostTools.run(List.of("kill", "-KILL", "--", "-" + line.strip().split(" ")[0]));
+    }
+  }
+
   /** Fails if a guest whose umid starts with {@code umidPrefix} is still running. */
   public static void assertNoneRunning(String umidPrefix) throws IOException {
     assertEquals(List.of(), running(umidPrefix), "linux.uml processes of this test left running");
