@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
@@ -51,8 +50,7 @@ class GuestChangesTest {
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void sandboxChangesAndDiffSizeInTheGuestEqualTheHostsAndSurviveAKilledGuest(String global) throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     String parent = buildImageChain(1, 4, "");
 
@@ -133,8 +131,7 @@ class GuestChangesTest {
 
   @org.junit.jupiter.api.Test
   void concurrentCallsOnTheGlobalGuestWithDistinctChainsAllSucceed() throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=true")));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig("true"));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     List<String> ids = List.of("p", "q", "r");
     for (String id : ids) { // three chains of 7 layers: 3 x (7 + 1) disks at once would not fit 15 slots

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
@@ -54,8 +53,7 @@ class GuestDiffTest {
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void sandboxDiffInTheGuestMatchesTheHostExportAndSurvivesAKilledGuest(String global) throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     Path home = tmp.resolve("home");
     driver.init(home.toString(), null, null, null);
 
@@ -109,8 +107,7 @@ class GuestDiffTest {
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void aRefusedEntryFailsTheDiffAtOnceAndTheNextDiffGetsAFreshGuest(String global) throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.create("L1", "", "", null);
     driver.createReadWrite("c", "L1", "", null);
@@ -152,8 +149,7 @@ class GuestDiffTest {
 
   @org.junit.jupiter.api.Test
   void concurrentSandboxDiffsShareTheGlobalGuest() throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=true")));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig("true"));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     Path src = tmp.resolve("src");
     Files.createDirectories(src.resolve("d"));
@@ -199,8 +195,7 @@ class GuestDiffTest {
    */
   @org.junit.jupiter.api.Test
   void sandboxWithoutUpperExportsTheWholeFilesystemLikeTheHost() throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=false")));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig("false"));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.createReadWrite("s", "", "", null);
     io.lcowgd.layerstore.Layer l = driver.current().store().layer("s");

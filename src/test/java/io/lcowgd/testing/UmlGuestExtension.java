@@ -2,6 +2,7 @@ package io.lcowgd.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lcowgd.config.DriverConfig;
 import io.lcowgd.io.FileTrees;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UvmImage;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -66,6 +68,15 @@ public final class UmlGuestExtension implements BeforeAllCallback, AfterEachCall
           + " a static field)");
     }
     return dir;
+  }
+
+  /**
+   * The driver configuration of {@code lcow.svm=uml} with this guest ({@code lcow.kirdpath}) and
+   * {@code lcow.globalmode=globalMode} ({@code "true"} or {@code "false"}).
+   */
+  public DriverConfig driverConfig(String globalMode) {
+    return DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml", "lcow.kirdpath=" + dir(),
+        "lcow.globalmode=" + globalMode));
   }
 
   /** The built guest as a {@link UvmImage} without extra boot parameters. */
