@@ -90,14 +90,17 @@ stop_plugin() {
   if is_uml; then info "no linux.uml process, guest run directory or scratch file of plugin pids ${PLUGIN_PIDS[*]} left"; fi
 }
 
-# guest_line: the "Guest VMs" Status line of the running dockerd's driver (empty when there is none).
-guest_line() {
+# status_value KEY: the value of the running dockerd's driver Status line KEY (empty when there is none).
+status_value() {
   dk info -f '{{json .DriverStatus}}' | "$PY" -c '
 import json, sys
 for k, v in json.load(sys.stdin) or []:
-    if k == "Guest VMs":
-        print(v)'
+    if k == sys.argv[1]:
+        print(v)' "$1"
 }
+
+# guest_line: the "Guest VMs" Status line of the running dockerd's driver (empty when there is none).
+guest_line() { status_value "Guest VMs"; }
 
 # guest_diffs: how many sandbox Diffs the plugin has run in UML guests (from the "Guest VMs" Status line).
 guest_diffs() {
@@ -111,12 +114,10 @@ guest_diffs() {
 # guest_changes: how many sandbox Changes/DiffSize the plugin has run in UML guests, from the "Guest Changes" Status
 # line; empty when the plugin has no such line (a build whose Changes/DiffSize all run on the host).
 guest_changes() {
-  dk info -f '{{json .DriverStatus}}' | "$PY" -c '
-import json, re, sys
-for k, v in json.load(sys.stdin) or []:
-    if k == "Guest Changes":
-        m = re.match(r"([0-9]+) ", v)
-        print(m.group(1) if m else "unparsable: " + v)'
+  local v
+  v="$(status_value "Guest Changes")"
+  [[ -n "$v" ]] || return 0
+  if [[ "$v" =~ ^([0-9]+)\  ]]; then printf '%s\n' "${BASH_REMATCH[1]}"; else printf 'unparsable: %s\n' "$v"; fi
 }
 
 # check_guest_changes WHAT BEFORE: when the plugin reports guest Changes/DiffSize (BEFORE not empty), WHAT ran at least

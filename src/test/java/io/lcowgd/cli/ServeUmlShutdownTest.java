@@ -9,6 +9,7 @@ import io.lcowgd.testing.HostTools;
 import io.lcowgd.testing.RawHttp;
 import io.lcowgd.testing.UmlGuestExtension;
 import io.lcowgd.testing.UmlGuestExtension.Needs;
+import io.lcowgd.testing.UmlGuests;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -94,9 +95,7 @@ class ServeUmlShutdownTest {
       }
       p.destroyForcibly();
       p.waitFor(30, TimeUnit.SECONDS);
-      for (String g : guests(prefix)) { // a failed assertion must not leak this plugin's guests
-        new ProcessBuilder("kill", "-KILL", "--", "-" + g.split(" ")[0]).start().waitFor();
-      }
+      UmlGuests.killGroups(prefix); // a failed assertion must not leak this plugin's guests
     }
   }
 
@@ -125,11 +124,8 @@ class ServeUmlShutdownTest {
 
   /** {@code pgrep -af linux.uml} lines of guests whose umid starts with {@code prefix} (the plugin's pid). */
   private static List<String> guests(String prefix) throws Exception {
-    Process p = new ProcessBuilder("pgrep", "-af", "linux.uml").redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    p.waitFor();
     // The UML kernel and its helper processes share the command line; count the group leaders only.
-    return out.lines().filter(l -> l.contains("umid=" + prefix))
+    return UmlGuests.running(prefix).stream()
         .filter(l -> {
           long pid = Long.parseLong(l.split(" ")[0]);
           try {

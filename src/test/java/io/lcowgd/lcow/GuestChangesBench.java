@@ -2,6 +2,7 @@ package io.lcowgd.lcow;
 
 import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.Change;
+import io.lcowgd.testing.TarFixtures;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -94,12 +95,6 @@ public final class GuestChangesBench {
       Files.writeString(src.resolve("usr/bin/tool" + i), "tool " + i);
     }
     Files.writeString(src.resolve("etc/passwd"), "root:x:0:0\n");
-    Path tar = dir.resolve("base.tar");
-    Process p = new ProcessBuilder("tar", "--numeric-owner", "-C", src.toString(), "-cf", tar.toString(), ".")
-        .inheritIO().start();
-    if (p.waitFor() != 0) {
-      throw new IOException("tar failed");
-    }
-    return Files.readAllBytes(tar);
+    return TarFixtures.gnuTarOf(src, ".");
   }
 }

@@ -1,10 +1,10 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.testing.TarFixtures.gnuTarOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
@@ -50,8 +50,7 @@ class GuestChangesTest {
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void sandboxChangesAndDiffSizeInTheGuestEqualTheHostsAndSurviveAKilledGuest(String global) throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     String parent = buildImageChain(1, 4, "");
 
@@ -132,8 +131,7 @@ class GuestChangesTest {
 
   @org.junit.jupiter.api.Test
   void concurrentCallsOnTheGlobalGuestWithDistinctChainsAllSucceed() throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=true")));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig("true"));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     List<String> ids = List.of("p", "q", "r");
     for (String id : ids) { // three chains of 7 layers: 3 x (7 + 1) disks at once would not fit 15 slots
@@ -142,7 +140,7 @@ class GuestChangesTest {
         Path d = Files.createDirectories(tmp.resolve("src-" + id + i));
         Files.writeString(d.resolve(id + i), id + i);
         driver.create(id + "L" + i, prev, "", null);
-        driver.applyDiff(id + "L" + i, prev, new ByteArrayInputStream(tar(d, id + i)));
+        driver.applyDiff(id + "L" + i, prev, new ByteArrayInputStream(gnuTarOf(d, id + i)));
         prev = id + "L" + i;
       }
       driver.createReadWrite(id, prev, "", null);
@@ -185,7 +183,7 @@ class GuestChangesTest {
         names.add(".wh.layer2");
       }
       driver.create("L" + i, prev, "", null);
-      driver.applyDiff("L" + i, prev, new ByteArrayInputStream(tar(d, names.toArray(String[]::new))));
+      driver.applyDiff("L" + i, prev, new ByteArrayInputStream(gnuTarOf(d, names.toArray(String[]::new))));
       prev = "L" + i;
     }
     return prev;
@@ -277,9 +275,7 @@ class GuestChangesTest {
             for (Path run : runs.filter(r -> r.getFileName().toString().startsWith(UmlBackend.umidPrefix())).toList()) {
               String[] disks = run.resolve("disks").toFile().list();
               if (disks != null && disks.length >= 2) {
-                for (String line : myGuests()) {
-                  HostTools.run(List.of("kill", "-KILL", "--", "-" + line.strip().split(" ")[0]));
-                }
+                UmlGuests.killGroups(UmlBackend.umidPrefix());
                 killed.set(run.getFileName().toString());
                 return;
               }
@@ -297,20 +293,4 @@ class GuestChangesTest {
     return t;
   }
 
-  private static List<String> myGuests() throws IOException, InterruptedException {
-    return UmlGuests.running(UmlBackend.umidPrefix());
-  }
-
-  private static byte[] tar(Path dir, String... names) throws IOException {
-    Path out = Files.createTempFile("layer", ".tar");
-    try {
-      List<String> cmd = new ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(), "-cf",
-          out.toString()));
-      cmd.addAll(List.of(names));
-      HostTools.check(cmd.toArray(String[]::new));
-      return Files.readAllBytes(out);
-    } finally {
-      Files.delete(out);
-    }
-  }
 }

@@ -1,10 +1,10 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.testing.TarFixtures.gnuTarOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lcowgd.config.DriverConfig;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.testing.HostTools;
@@ -16,7 +16,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -54,8 +53,7 @@ class GuestDiffTest {
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void sandboxDiffInTheGuestMatchesTheHostExportAndSurvivesAKilledGuest(String global) throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     Path home = tmp.resolve("home");
     driver.init(home.toString(), null, null, null);
 
@@ -109,8 +107,7 @@ class GuestDiffTest {
   @ParameterizedTest
   @ValueSource(strings = {"false", "true"})
   void aRefusedEntryFailsTheDiffAtOnceAndTheNextDiffGetsAFreshGuest(String global) throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.create("L1", "", "", null);
     driver.createReadWrite("c", "L1", "", null);
@@ -152,14 +149,13 @@ class GuestDiffTest {
 
   @org.junit.jupiter.api.Test
   void concurrentSandboxDiffsShareTheGlobalGuest() throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=true")));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig("true"));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     Path src = tmp.resolve("src");
     Files.createDirectories(src.resolve("d"));
     Files.writeString(src.resolve("d/f"), "f");
     driver.create("L1", "", "", null);
-    driver.applyDiff("L1", "", new ByteArrayInputStream(tar(src, "d")));
+    driver.applyDiff("L1", "", new ByteArrayInputStream(gnuTarOf(src, "d")));
     List<String> ids = List.of("c1", "c2", "c3");
     Random r = new Random(11);
     for (String id : ids) {
@@ -199,8 +195,7 @@ class GuestDiffTest {
    */
   @org.junit.jupiter.api.Test
   void sandboxWithoutUpperExportsTheWholeFilesystemLikeTheHost() throws Exception {
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=false")));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig("false"));
     driver.init(tmp.resolve("home").toString(), null, null, null);
     driver.createReadWrite("s", "", "", null);
     io.lcowgd.layerstore.Layer l = driver.current().store().layer("s");
@@ -295,18 +290,6 @@ class GuestDiffTest {
     return out;
   }
 
-  private static byte[] tar(Path dir, String... names) throws IOException {
-    Path out = Files.createTempFile("layer", ".tar");
-    try {
-      List<String> cmd = new java.util.ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(), "-cf",
-          out.toString()));
-      cmd.addAll(List.of(names));
-      HostTools.check(cmd.toArray(String[]::new));
-      return Files.readAllBytes(out);
-    } finally {
-      Files.delete(out);
-    }
-  }
 
   /** Kills this JVM's UML guests (their process groups) once the first bytes of the export arrive. */
   private static final class KillAfterFirstBytes extends OutputStream {
@@ -323,11 +306,7 @@ class GuestDiffTest {
       seen += len;
       if (!killed && seen > 0) {
         killed = true;
-        Process p = new ProcessBuilder("pgrep", "-f", "umid=" + UmlBackend.umidPrefix()).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        for (String pid : out.lines().toList()) {
-          HostTools.run(List.of("kill", "-KILL", "--", "-" + pid.strip())); // UML leads its own process group
-        }
+        UmlGuests.killGroups(UmlBackend.umidPrefix());
       }
     }
   }

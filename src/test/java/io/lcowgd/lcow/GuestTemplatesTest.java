@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lcowgd.config.DriverConfig;
 import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
 import io.lcowgd.sandbox.Mke2fsSpec;
@@ -128,8 +127,7 @@ class GuestTemplatesTest {
   @ValueSource(strings = {"false", "true"})
   void driverGuestsGetScratchDisksThatGoWithThem(String global) throws Exception {
     long before = GuestFormatter.formatted();
-    driver = LcowDriver.open(tmp.resolve("state"), DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml",
-        "lcow.kirdpath=" + UML.dir(), "lcow.globalmode=" + global)));
+    driver = LcowDriver.open(tmp.resolve("state"), UML.driverConfig(global));
     Path scratch = driver.root().resolve("scratch");
     driver.createReadWrite("c", "", "", null);
     assertEquals(before + 1, GuestFormatter.formatted(), "the sandbox template was made by a guest");

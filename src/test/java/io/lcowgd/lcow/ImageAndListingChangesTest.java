@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.testing.TarFixtures.gnuTarOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -48,7 +49,7 @@ class ImageAndListingChangesTest {
       Path src = Files.createDirectories(tmp.resolve("src"));
       randomTree(src, r, 3);
       d.create("L1", "", "", null);
-      d.applyDiff("L1", "", new ByteArrayInputStream(tar(src)));
+      d.applyDiff("L1", "", new ByteArrayInputStream(gnuTarOf(src, ".")));
       String parent = "L1";
       for (String id : List.of("c-init", "c")) {
         d.createReadWrite(id, parent, "", null);
@@ -218,16 +219,6 @@ class ImageAndListingChangesTest {
           HostTools.check("chown", "-h", r.nextInt(3) + ":" + r.nextInt(3), any.toString());
         }
       }
-    }
-  }
-
-  private static byte[] tar(Path dir) throws IOException {
-    Path out = Files.createTempFile("layer", ".tar");
-    try {
-      HostTools.check("tar", "--numeric-owner", "-C", dir.toString(), "-cf", out.toString(), ".");
-      return Files.readAllBytes(out);
-    } finally {
-      Files.delete(out);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.testing.TarFixtures.gnuTarOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -167,20 +168,6 @@ class LcowDriverTest extends GraphDriverContract {
     driver.put("c");
   }
 
-  private static byte[] tarOf(Path dir, String... names) throws IOException {
-    Path out = Files.createTempFile("layer", ".tar");
-    try {
-      java.util.List<String> cmd = new java.util.ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(),
-          "-cf", out.toString()));
-      cmd.addAll(List.of(names));
-      HostTools.Result r = HostTools.run(cmd);
-      assertEquals(0, r.exit(), r.err());
-      return Files.readAllBytes(out);
-    } finally {
-      Files.delete(out);
-    }
-  }
-
   private static List<String> tarList(byte[] tar) throws IOException {
     Path f = Files.createTempFile("diff", ".tar");
     try {
@@ -206,11 +193,11 @@ class LcowDriverTest extends GraphDriverContract {
     Files.createDirectories(src.resolve("d"));
     Files.writeString(src.resolve("d/b"), "xy");
     driver.create("L1", "", "", null);
-    long size = driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "a", "d")));
+    long size = driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(gnuTarOf(src, "a", "d")));
     assertEquals(7, size, "sum of the regular files' sizes");
     assertTrue(Files.isRegularFile(home.resolve("L1/layer.vhd")));
     GraphDriverException again = assertThrows(GraphDriverException.class,
-        () -> driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "a"))));
+        () -> driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(gnuTarOf(src, "a"))));
     assertEquals(GraphDriverException.Category.FAILED_PRECONDITION, again.category());
     Path dir = Path.of(driver.get("L1", ""));
     try {
@@ -228,7 +215,7 @@ class LcowDriverTest extends GraphDriverContract {
   void aTruncatedTarLeavesTheLayerEmpty() throws IOException {
     Path src = Files.createDirectories(state.resolve("src"));
     Files.write(src.resolve("big"), new byte[100_000]);
-    byte[] tar = tarOf(src, "big");
+    byte[] tar = gnuTarOf(src, "big");
     driver.create("L1", "", "", null);
     byte[] cut = java.util.Arrays.copyOf(tar, 20_000);
     assertThrows(IOException.class, () -> driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(cut)));
@@ -245,7 +232,7 @@ class LcowDriverTest extends GraphDriverContract {
     Files.writeString(src.resolve("base-file"), "base");
     Files.writeString(src.resolve("gone"), "x");
     driver.create("L1", "", "", null);
-    driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "base-file", "gone")));
+    driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(gnuTarOf(src, "base-file", "gone")));
     driver.createReadWrite("c-init", "L1", "", null);
     Path init = Path.of(driver.get("c-init", ""));
     Files.writeString(init.resolve("hostname"), "h");
@@ -319,7 +306,7 @@ class LcowDriverTest extends GraphDriverContract {
     Path src = Files.createDirectories(state.resolve("src"));
     Files.writeString(src.resolve("f"), "1");
     driver.create("L1", "", "", null);
-    driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(tarOf(src, "f")));
+    driver.applyDiff("L1", "", new java.io.ByteArrayInputStream(gnuTarOf(src, "f")));
     driver.createReadWrite("c", "L1", "", null);
     Path c = Path.of(driver.get("c", ""));
     try {
@@ -332,7 +319,7 @@ class LcowDriverTest extends GraphDriverContract {
     Path src2 = Files.createDirectories(state.resolve("src2/lost+found"));
     Files.writeString(src2.resolve("kept"), "x");
     driver.create("L2", "L1", "", null);
-    driver.applyDiff("L2", "L1", new java.io.ByteArrayInputStream(tarOf(src2.getParent(), "lost+found")));
+    driver.applyDiff("L2", "L1", new java.io.ByteArrayInputStream(gnuTarOf(src2.getParent(), "lost+found")));
     Path l2 = Path.of(driver.get("L2", ""));
     try {
       assertEquals("x", Files.readString(l2.resolve("lost+found/kept")), "a layer's own lost+found is shown");

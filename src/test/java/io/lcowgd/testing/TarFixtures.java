@@ -223,6 +223,23 @@ public final class TarFixtures {
         "--same-permissions", "-f", tar.toString(), "-C", dest.toString()), 600);
   }
 
+  /**
+   * GNU tar's archive (its default format, numeric owners) of {@code names} under {@code dir}, e.g. {@code "."}: a
+   * layer tar as a host directory gives it.
+   */
+  public static byte[] gnuTarOf(Path dir, String... names) throws IOException {
+    Path out = Files.createTempFile("layer", ".tar");
+    try {
+      List<String> cmd = new ArrayList<>(List.of("tar", "--numeric-owner", "-C", dir.toString(), "-cf",
+          out.toString()));
+      cmd.addAll(List.of(names));
+      HostTools.check(cmd, 120);
+      return Files.readAllBytes(out);
+    } finally {
+      Files.delete(out);
+    }
+  }
+
   /** Archives the contents of {@code dir} with GNU tar in POSIX format with xattrs (like a layer tar). */
   public static Path tarDirectoryWithGnuTar(Path dir, Path tar, String... extra)
       throws IOException, InterruptedException {

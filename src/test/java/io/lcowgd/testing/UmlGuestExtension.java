@@ -2,6 +2,7 @@ package io.lcowgd.testing;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lcowgd.config.DriverConfig;
 import io.lcowgd.io.FileTrees;
 import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UvmImage;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -68,6 +70,15 @@ public final class UmlGuestExtension implements BeforeAllCallback, AfterEachCall
     return dir;
   }
 
+  /**
+   * The driver configuration of {@code lcow.svm=uml} with this guest ({@code lcow.kirdpath}) and
+   * {@code lcow.globalmode=globalMode} ({@code "true"} or {@code "false"}).
+   */
+  public DriverConfig driverConfig(String globalMode) {
+    return DriverConfig.DEFAULTS.withOptions(List.of("lcow.svm=uml", "lcow.kirdpath=" + dir(),
+        "lcow.globalmode=" + globalMode));
+  }
+
   /** The built guest as a {@link UvmImage} without extra boot parameters. */
   public UvmImage image() {
     dir();
@@ -83,9 +94,6 @@ public final class UmlGuestExtension implements BeforeAllCallback, AfterEachCall
         return new BuiltGuest(top, UmlGuests.build(top.resolve("uvm")));
       } catch (IOException e) {
         throw new UncheckedIOException("build the UML guest with scripts/build-uvm", e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while building the UML guest", e);
       } finally {
         if (top != null && !Files.exists(top.resolve("uvm/initrd.img"))) {
           try {
