@@ -4,6 +4,7 @@ import io.lcowgd.convert.GuestListing;
 import io.lcowgd.convert.LayerChanges;
 import io.lcowgd.convert.ListingView;
 import io.lcowgd.graphdriver.Change;
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
 import io.lcowgd.svm.AccessMode;
@@ -141,7 +142,7 @@ final class GuestChanges {
       try {
         a.close();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     if (failure != null) {

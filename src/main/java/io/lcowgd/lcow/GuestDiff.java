@@ -3,6 +3,7 @@ package io.lcowgd.lcow;
 import io.lcowgd.convert.OverlayTarRewriter;
 import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.VmLease;
@@ -254,7 +255,7 @@ final class GuestDiff {
       try {
         lease.close();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
       if (failure != null) {
         throw failure;
