@@ -1,5 +1,7 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.lcow.GuestDiff.q;
+
 import io.lcowgd.convert.GuestListing;
 import io.lcowgd.convert.LayerChanges;
 import io.lcowgd.convert.ListingView;
@@ -163,9 +165,5 @@ final class GuestChanges {
     } catch (IOException e) {
       throw new IOException("listing " + what + ": " + e.getMessage(), e);
     }
-  }
-
-  private static String q(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
   }
 }

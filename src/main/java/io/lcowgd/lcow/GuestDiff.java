@@ -213,6 +213,7 @@ final class GuestDiff {
     return v;
   }
 
+  /** Single-quotes {@code s} for the guest shell (also {@link GuestChanges}'s commands). */
   static String q(String s) {
     return "'" + s.replace("'", "'\\''") + "'";
   }
