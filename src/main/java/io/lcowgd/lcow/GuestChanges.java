@@ -11,6 +11,7 @@ import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlVm;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -105,7 +106,7 @@ final class GuestChanges {
       throws IOException {
     synchronized (STRIPES[Math.floorMod(lease.vmId().hashCode(), STRIPES.length)]) {
       try (VmLease.Attachment top = lease.attach(l.image(), ImagePayload.of(l), AccessMode.READ_ONLY)) {
-        UmlVm vm = (UmlVm) lease.vm();
+        UmlVm vm = UmlBackend.guest(lease.vm());
         List<GuestListing> listings = new ArrayList<>(list(vm, "tree " + q(top.guestPath()), 1, "sandbox " + id));
         for (int from = 0; from < chain.size(); from += BATCH) {
           List<Layer> batch = chain.subList(from, Math.min(chain.size(), from + BATCH));

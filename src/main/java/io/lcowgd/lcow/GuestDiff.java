@@ -7,6 +7,7 @@ import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlVm;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -61,7 +62,7 @@ final class GuestDiff {
     VmLease.Attachment a = null;
     try {
       a = lease.attach(l.image(), range, AccessMode.READ_ONLY);
-      UmlVm vm = (UmlVm) lease.vm();
+      UmlVm vm = UmlBackend.guest(lease.vm());
       String mp = a.guestPath();
       String up = q(mp + "/upper");
       boolean upper = vm.run("if [ -d " + up + " ] && [ ! -L " + up + " ]; then echo upper; else echo whole; fi")
