@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.io.HostCommand;
 import io.lcowgd.svm.AccessMode;
 import java.io.IOException;
@@ -328,7 +329,7 @@ final class GuestJail implements AutoCloseable {
       try {
         PosixAcl.revoke(real, uid);
       } catch (IOException e) {
-        failure = addTo(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     Files.deleteIfExists(target);
@@ -363,7 +364,7 @@ final class GuestJail implements AutoCloseable {
       try {
         PosixAcl.revoke(real, uid);
       } catch (IOException e) {
-        failure = addTo(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     for (Path t : exposed.keySet()) {
@@ -374,19 +375,11 @@ final class GuestJail implements AutoCloseable {
       lock.release();
       lockFile.close();
     } catch (IOException e) {
-      failure = addTo(failure, e);
+      failure = Failures.add(failure, e);
     }
     if (failure != null) {
       throw failure;
     }
-  }
-
-  private static IOException addTo(IOException first, IOException e) {
-    if (first == null) {
-      return e;
-    }
-    first.addSuppressed(e);
-    return first;
   }
 
   /** Real uids of the processes running now (a stale guest of a crashed daemon still runs as its uid). */

@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.io.FileTrees;
 import io.lcowgd.io.HostCommand;
 import java.io.File;
@@ -218,11 +219,7 @@ final class UmlProcess {
     try {
       FileTrees.deleteTree(runDir);
     } catch (IOException e) {
-      if (failure == null) {
-        failure = e;
-      } else {
-        failure.addSuppressed(e);
-      }
+      failure = Failures.add(failure, e);
     }
     if (failure != null) {
       throw failure;
