@@ -1,7 +1,5 @@
 package io.lcowgd.svm.uml;
 
-import static io.lcowgd.svm.uml.GuestShell.q;
-
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
@@ -110,9 +108,7 @@ final class UbdDisks {
     if (range.offset() == 0) {
       c = "mkdir -p " + mp + " && mount -t ext4 " + opts + dev + " " + mp;
     } else {
-      c = "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + "-o " + range.offset() + " $l " + dev
-          + " && { mkdir -p " + mp + " && mount -t ext4 " + opts + "$l " + mp + " || { losetup -d $l; exit 1; }; }"
-          + " && echo $l";
+      c = GuestShell.loopMount(dev, range.offset(), ro, mp);
     }
     String out;
     try {
@@ -136,8 +132,7 @@ final class UbdDisks {
     if (d == null) {
       throw new IOException("detach " + guestPath + ": nothing attached there in service VM " + id);
     }
-    shell.run("umount " + q(guestPath) + (d.loopDevice() == null ? "" : " && losetup -d " + d.loopDevice())
-        + " && rmdir " + q(guestPath));
+    shell.run(GuestShell.unmount(guestPath, d.loopDevice()));
     disks.remove(guestPath);
     unplug(d);
   }
