@@ -5,6 +5,7 @@ import io.lcowgd.posix.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -38,6 +39,22 @@ final class ProcessGroups {
       throw new java.io.UncheckedIOException("list /proc", e);
     }
     return out;
+  }
+
+  /**
+   * Sends SIGKILL to group {@code pgid} every 10 ms until it has no members or {@code timeout} has passed; returns the
+   * members left (empty once the group is gone).
+   */
+  static List<Long> killAndWait(long pgid, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!members(pgid).isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        return members(pgid);
+      }
+      kill(pgid);
+      Thread.sleep(10);
+    }
+    return List.of();
   }
 
   /** The fields of {@code <proc>/stat} after the command name (the state first), or null if the process is gone. */
