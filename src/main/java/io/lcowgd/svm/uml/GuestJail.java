@@ -304,11 +304,7 @@ final class GuestJail implements AutoCloseable {
       inNamespace(List.of("mount", "--bind", "-o", ro ? "ro" : "rw", "--", HOST + real, target.toString()),
           "bind " + real + " to " + target);
     } catch (IOException | RuntimeException e) {
-      try {
-        withdraw(target);
-      } catch (IOException w) {
-        e.addSuppressed(w);
-      }
+      Failures.undo(e, () -> withdraw(target));
       throw e;
     }
   }

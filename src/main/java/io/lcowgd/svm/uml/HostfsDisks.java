@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
@@ -55,11 +56,7 @@ final class HostfsDisks {
     try {
       out = shell.run(c);
     } catch (IOException e) {
-      try {
-        jail.withdraw(file);
-      } catch (IOException we) {
-        e.addSuppressed(we);
-      }
+      Failures.undo(e, () -> jail.withdraw(file));
       throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
           + ") at " + mp + " through hostfs in service VM " + id + ": " + e.getMessage(), e);
     }

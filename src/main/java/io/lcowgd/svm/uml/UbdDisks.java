@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
@@ -69,11 +70,7 @@ final class UbdDisks {
     try {
       r = guest.mconsole("config", "ubd" + idx + (mode == AccessMode.READ_ONLY ? "r" : "") + "=" + link);
     } catch (IOException | RuntimeException e) {
-      try {
-        jail.withdraw(link);
-      } catch (IOException we) {
-        e.addSuppressed(we);
-      }
+      Failures.undo(e, () -> jail.withdraw(link));
       throw e;
     }
     if (!r.startsWith("OK")) {
@@ -114,11 +111,7 @@ final class UbdDisks {
     try {
       out = shell.run(c);
     } catch (IOException e) {
-      try {
-        unplug(d);
-      } catch (IOException ue) {
-        e.addSuppressed(ue);
-      }
+      Failures.undo(e, () -> unplug(d));
       throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
           + ") at " + mp + " in service VM " + id + ": " + e.getMessage(), e);
     }
