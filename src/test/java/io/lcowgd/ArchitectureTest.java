@@ -49,7 +49,7 @@ class ArchitectureTest {
               "lcow",
               Set.of(
                   "graphdriver", "config", "layerstore", "svm", "svm.host", "svm.uml", "convert", "sandbox", "vhd",
-                  "vhdx", "image", "ext4", "disk")),
+                  "vhdx", "image", "ext4", "disk", "io")),
           Map.entry("protocol.transport", Set.of("config")),
           Map.entry("protocol", Set.of("graphdriver", "config", "protocol.transport", "io")));
 

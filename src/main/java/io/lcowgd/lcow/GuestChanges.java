@@ -1,13 +1,17 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.lcow.GuestDiff.q;
+
 import io.lcowgd.convert.GuestListing;
 import io.lcowgd.convert.LayerChanges;
 import io.lcowgd.convert.ListingView;
 import io.lcowgd.graphdriver.Change;
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlVm;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -102,7 +106,7 @@ final class GuestChanges {
       throws IOException {
     synchronized (STRIPES[Math.floorMod(lease.vmId().hashCode(), STRIPES.length)]) {
       try (VmLease.Attachment top = lease.attach(l.image(), ImagePayload.of(l), AccessMode.READ_ONLY)) {
-        UmlVm vm = (UmlVm) lease.vm();
+        UmlVm vm = UmlBackend.guest(lease.vm());
         List<GuestListing> listings = new ArrayList<>(list(vm, "tree " + q(top.guestPath()), 1, "sandbox " + id));
         for (int from = 0; from < chain.size(); from += BATCH) {
           List<Layer> batch = chain.subList(from, Math.min(chain.size(), from + BATCH));
@@ -141,7 +145,7 @@ final class GuestChanges {
       try {
         a.close();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     if (failure != null) {
@@ -162,9 +166,5 @@ final class GuestChanges {
     } catch (IOException e) {
       throw new IOException("listing " + what + ": " + e.getMessage(), e);
     }
-  }
-
-  private static String q(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
   }
 }

@@ -3,9 +3,11 @@ package io.lcowgd.lcow;
 import io.lcowgd.convert.OverlayTarRewriter;
 import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.VmLease;
+import io.lcowgd.svm.uml.UmlBackend;
 import io.lcowgd.svm.uml.UmlVm;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -60,7 +62,7 @@ final class GuestDiff {
     VmLease.Attachment a = null;
     try {
       a = lease.attach(l.image(), range, AccessMode.READ_ONLY);
-      UmlVm vm = (UmlVm) lease.vm();
+      UmlVm vm = UmlBackend.guest(lease.vm());
       String mp = a.guestPath();
       String up = q(mp + "/upper");
       boolean upper = vm.run("if [ -d " + up + " ] && [ ! -L " + up + " ]; then echo upper; else echo whole; fi")
@@ -212,6 +214,7 @@ final class GuestDiff {
     return v;
   }
 
+  /** Single-quotes {@code s} for the guest shell (also {@link GuestChanges}'s commands). */
   static String q(String s) {
     return "'" + s.replace("'", "'\\''") + "'";
   }
@@ -254,7 +257,7 @@ final class GuestDiff {
       try {
         lease.close();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
       if (failure != null) {
         throw failure;

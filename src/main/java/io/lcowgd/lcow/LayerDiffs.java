@@ -12,6 +12,7 @@ import io.lcowgd.ext4.Ext4Reader;
 import io.lcowgd.graphdriver.Change;
 import io.lcowgd.graphdriver.GraphDriverException;
 import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
 import io.lcowgd.layerstore.LayerStore;
@@ -159,7 +160,7 @@ final class LayerDiffs {
           try {
             v.image().close();
           } catch (IOException e) {
-            failure = Failures.collect(failure, e);
+            failure = Failures.add(failure, e);
           }
         }
       }

@@ -1,5 +1,6 @@
 package io.lcowgd.lcow;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerKind;
 import io.lcowgd.layerstore.LayerStore;
@@ -128,7 +129,7 @@ final class LayerMount {
     }
     IOException rest = closeAll(null, attachments, lease);
     if (rest != null) {
-      failure = Failures.collect(failure, rest);
+      failure = Failures.add(failure, rest);
     }
     if (failure != null) {
       throw failure;
@@ -140,13 +141,13 @@ final class LayerMount {
       try {
         atts.get(i).close();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     try {
       lease.close();
     } catch (IOException e) {
-      failure = Failures.collect(failure, e);
+      failure = Failures.add(failure, e);
     }
     return failure;
   }

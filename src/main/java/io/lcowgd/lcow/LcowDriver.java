@@ -11,6 +11,7 @@ import io.lcowgd.graphdriver.GraphDriverException;
 import io.lcowgd.graphdriver.IdMap;
 import io.lcowgd.graphdriver.StatusLine;
 import io.lcowgd.graphdriver.TarStream;
+import io.lcowgd.io.Failures;
 import io.lcowgd.layerstore.Layer;
 import io.lcowgd.layerstore.LayerIds;
 import io.lcowgd.layerstore.LayerKind;
@@ -346,26 +347,26 @@ public final class LcowDriver implements GraphDriver, AutoCloseable {
     try {
       c.pool().cleanup();
     } catch (IOException e) {
-      failure = Failures.collect(failure, e);
+      failure = Failures.add(failure, e);
     }
     if (c.guests() != null) {
       try {
         c.guests().cleanup();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     if (c.formatter() != null) {
       try {
         c.formatter().close();
       } catch (IOException e) {
-        failure = Failures.collect(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     try {
       c.store().deleteRemoving();
     } catch (IOException e) {
-      failure = Failures.collect(failure, e);
+      failure = Failures.add(failure, e);
     }
     if (failure != null) {
       throw failure;

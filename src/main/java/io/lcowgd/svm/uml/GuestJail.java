@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.io.HostCommand;
 import io.lcowgd.svm.AccessMode;
 import java.io.IOException;
@@ -303,11 +304,7 @@ final class GuestJail implements AutoCloseable {
       inNamespace(List.of("mount", "--bind", "-o", ro ? "ro" : "rw", "--", HOST + real, target.toString()),
           "bind " + real + " to " + target);
     } catch (IOException | RuntimeException e) {
-      try {
-        withdraw(target);
-      } catch (IOException w) {
-        e.addSuppressed(w);
-      }
+      Failures.undo(e, () -> withdraw(target));
       throw e;
     }
   }
@@ -328,7 +325,7 @@ final class GuestJail implements AutoCloseable {
       try {
         PosixAcl.revoke(real, uid);
       } catch (IOException e) {
-        failure = addTo(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     Files.deleteIfExists(target);
@@ -363,7 +360,7 @@ final class GuestJail implements AutoCloseable {
       try {
         PosixAcl.revoke(real, uid);
       } catch (IOException e) {
-        failure = addTo(failure, e);
+        failure = Failures.add(failure, e);
       }
     }
     for (Path t : exposed.keySet()) {
@@ -374,19 +371,11 @@ final class GuestJail implements AutoCloseable {
       lock.release();
       lockFile.close();
     } catch (IOException e) {
-      failure = addTo(failure, e);
+      failure = Failures.add(failure, e);
     }
     if (failure != null) {
       throw failure;
     }
-  }
-
-  private static IOException addTo(IOException first, IOException e) {
-    if (first == null) {
-      return e;
-    }
-    first.addSuppressed(e);
-    return first;
   }
 
   /** Real uids of the processes running now (a stale guest of a crashed daemon still runs as its uid). */

@@ -47,6 +47,23 @@ final class GuestShell {
     return r.streamed();
   }
 
+  /**
+   * The command that binds a free guest loop device to {@code source} at byte {@code offset} (read-only if {@code ro}),
+   * mounts its ext4 at {@code mp} ({@code ro,noload} if {@code ro}), frees the loop device again if the mount fails,
+   * and prints the loop device.
+   */
+  static String loopMount(String source, long offset, boolean ro, String mp) {
+    return "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + (offset == 0 ? "" : "-o " + offset + " ") + "$l "
+        + source + " && { mkdir -p " + mp + " && mount -t ext4 " + (ro ? "-o ro,noload " : "") + "$l " + mp
+        + " || { losetup -d $l; exit 1; }; } && echo $l";
+  }
+
+  /** The command that unmounts {@code guestPath}, frees its {@code loopDevice} (if not null), removes the directory. */
+  static String unmount(String guestPath, String loopDevice) {
+    return "umount " + q(guestPath) + (loopDevice == null ? "" : " && losetup -d " + loopDevice) + " && rmdir "
+        + q(guestPath);
+  }
+
   /** Single-quotes {@code s} for the guest shell. */
   static String q(String s) {
     return "'" + s.replace("'", "'\\''") + "'";

@@ -1,7 +1,6 @@
 package io.lcowgd.svm.uml;
 
-import static io.lcowgd.svm.uml.GuestShell.q;
-
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
@@ -52,18 +51,12 @@ final class HostfsDisks {
     boolean ro = mode == AccessMode.READ_ONLY;
     String c = (mounted ? "" : "{ mountpoint -q /tmp/.hostfs || { mkdir -p /tmp/.hostfs && mount -t hostfs none"
         + " /tmp/.hostfs; }; } && ")
-        + "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + (range.offset() == 0 ? "" : "-o " + range.offset() + " ")
-        + "$l /tmp/.hostfs/" + file.getFileName() + " && { mkdir -p " + mp + " && mount -t ext4 "
-        + (ro ? "-o ro,noload " : "") + "$l " + mp + " || { losetup -d $l; exit 1; }; } && echo $l";
+        + GuestShell.loopMount("/tmp/.hostfs/" + file.getFileName(), range.offset(), ro, mp);
     String out;
     try {
       out = shell.run(c);
     } catch (IOException e) {
-      try {
-        jail.withdraw(file);
-      } catch (IOException we) {
-        e.addSuppressed(we);
-      }
+      Failures.undo(e, () -> jail.withdraw(file));
       throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
           + ") at " + mp + " through hostfs in service VM " + id + ": " + e.getMessage(), e);
     }
@@ -81,7 +74,7 @@ final class HostfsDisks {
     if (h == null) {
       return false;
     }
-    shell.run("umount " + q(guestPath) + " && losetup -d " + h.loopDevice() + " && rmdir " + q(guestPath));
+    shell.run(GuestShell.unmount(guestPath, h.loopDevice()));
     viaHostfs.remove(guestPath);
     jail.withdraw(h.file());
     return true;

@@ -5,6 +5,7 @@ import io.lcowgd.posix.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,22 +15,14 @@ final class ProcessGroups {
 
   /** The process group of {@code pid}, or -1 if it is gone. */
   static long groupOf(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[2]);
-    } catch (IOException e) {
-      return -1;
-    }
+    String[] f = stat(Path.of("/proc", Long.toString(pid)));
+    return f == null ? -1 : Long.parseLong(f[2]);
   }
 
   /** Whether process {@code pid} exists and is not a zombie (an exited process its parent has not reaped). */
   static boolean isRunning(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-    } catch (IOException e) {
-      return false;
-    }
+    String[] f = stat(Path.of("/proc", Long.toString(pid)));
+    return f != null && !f[0].equals("Z");
   }
 
   /** The pids whose process group is {@code pgid} (zombies excluded). */
@@ -37,14 +30,8 @@ final class ProcessGroups {
     List<Long> out = new ArrayList<>();
     try (var s = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path p : s) {
-        String stat;
-        try {
-          stat = Files.readString(p.resolve("stat"));
-        } catch (IOException e) {
-          continue; // exited meanwhile
-        }
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        if (f.length > 2 && Long.parseLong(f[2]) == pgid && !f[0].equals("Z")) {
+        String[] f = stat(p);
+        if (f != null && f.length > 2 && Long.parseLong(f[2]) == pgid && !f[0].equals("Z")) {
           out.add(Long.parseLong(p.getFileName().toString()));
         }
       }
@@ -52,6 +39,32 @@ final class ProcessGroups {
       throw new java.io.UncheckedIOException("list /proc", e);
     }
     return out;
+  }
+
+  /**
+   * Sends SIGKILL to group {@code pgid} every 10 ms until it has no members or {@code timeout} has passed; returns the
+   * members left (empty once the group is gone).
+   */
+  static List<Long> killAndWait(long pgid, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!members(pgid).isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        return members(pgid);
+      }
+      kill(pgid);
+      Thread.sleep(10);
+    }
+    return List.of();
+  }
+
+  /** The fields of {@code <proc>/stat} after the command name (the state first), or null if the process is gone. */
+  private static String[] stat(Path proc) {
+    try {
+      String stat = Files.readString(proc.resolve("stat"));
+      return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**

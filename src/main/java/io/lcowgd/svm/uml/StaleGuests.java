@@ -6,13 +6,13 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -169,19 +169,15 @@ public final class StaleGuests {
   }
 
   private static void killGroupAndWait(long pgid) throws IOException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!ProcessGroups.members(pgid).isEmpty()) {
-      if (System.nanoTime() > deadline) {
-        throw new IOException("stale UML process group " + pgid + " still has processes "
-            + ProcessGroups.members(pgid) + " 5 s after SIGKILL");
-      }
-      ProcessGroups.kill(pgid);
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while killing stale UML process group " + pgid, e);
-      }
+    List<Long> left;
+    try {
+      left = ProcessGroups.killAndWait(pgid, Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while killing stale UML process group " + pgid, e);
+    }
+    if (!left.isEmpty()) {
+      throw new IOException("stale UML process group " + pgid + " still has processes " + left + " 5 s after SIGKILL");
     }
   }
 }

@@ -1,7 +1,6 @@
 package io.lcowgd.svm.uml;
 
-import static io.lcowgd.svm.uml.GuestShell.q;
-
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.disk.PayloadRange;
 import java.io.IOException;
@@ -71,11 +70,7 @@ final class UbdDisks {
     try {
       r = guest.mconsole("config", "ubd" + idx + (mode == AccessMode.READ_ONLY ? "r" : "") + "=" + link);
     } catch (IOException | RuntimeException e) {
-      try {
-        jail.withdraw(link);
-      } catch (IOException we) {
-        e.addSuppressed(we);
-      }
+      Failures.undo(e, () -> jail.withdraw(link));
       throw e;
     }
     if (!r.startsWith("OK")) {
@@ -110,19 +105,13 @@ final class UbdDisks {
     if (range.offset() == 0) {
       c = "mkdir -p " + mp + " && mount -t ext4 " + opts + dev + " " + mp;
     } else {
-      c = "l=$(losetup -f) && losetup " + (ro ? "-r " : "") + "-o " + range.offset() + " $l " + dev
-          + " && { mkdir -p " + mp + " && mount -t ext4 " + opts + "$l " + mp + " || { losetup -d $l; exit 1; }; }"
-          + " && echo $l";
+      c = GuestShell.loopMount(dev, range.offset(), ro, mp);
     }
     String out;
     try {
       out = shell.run(c);
     } catch (IOException e) {
-      try {
-        unplug(d);
-      } catch (IOException ue) {
-        e.addSuppressed(ue);
-      }
+      Failures.undo(e, () -> unplug(d));
       throw new IOException("attach " + hostPath + " (" + mode + ", payload " + range.offset() + "+" + range.length()
           + ") at " + mp + " in service VM " + id + ": " + e.getMessage(), e);
     }
@@ -136,8 +125,7 @@ final class UbdDisks {
     if (d == null) {
       throw new IOException("detach " + guestPath + ": nothing attached there in service VM " + id);
     }
-    shell.run("umount " + q(guestPath) + (d.loopDevice() == null ? "" : " && losetup -d " + d.loopDevice())
-        + " && rmdir " + q(guestPath));
+    shell.run(GuestShell.unmount(guestPath, d.loopDevice()));
     disks.remove(guestPath);
     unplug(d);
   }

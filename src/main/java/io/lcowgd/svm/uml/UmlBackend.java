@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.Vm;
 import io.lcowgd.svm.VmBackend;
 import java.io.IOException;
@@ -74,11 +75,8 @@ public final class UmlBackend implements VmBackend {
       return UmlVm.boot(vmId, umid, runBase.resolve(umid), image, options, uids, disk);
     } catch (IOException | RuntimeException e) {
       if (disk != null) {
-        try {
-          java.nio.file.Files.deleteIfExists(disk.image()); // boot deletes it too; this covers an early failure
-        } catch (IOException de) {
-          e.addSuppressed(de);
-        }
+        // boot deletes it too; this covers an early failure
+        Failures.undo(e, () -> java.nio.file.Files.deleteIfExists(disk.image()));
       }
       throw e;
     }

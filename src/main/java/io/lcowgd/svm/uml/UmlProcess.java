@@ -1,5 +1,6 @@
 package io.lcowgd.svm.uml;
 
+import io.lcowgd.io.Failures;
 import io.lcowgd.io.FileTrees;
 import io.lcowgd.io.HostCommand;
 import java.io.File;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -191,20 +193,13 @@ final class UmlProcess {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (!ProcessGroups.members(pid).isEmpty()) {
-        if (System.nanoTime() > deadline) {
-          failure = new IOException("UML process group " + pid + " still has processes " + ProcessGroups.members(pid)
-              + " 5 s after SIGKILL");
-          break;
+      try {
+        List<Long> left = ProcessGroups.killAndWait(pid, Duration.ofSeconds(5));
+        if (!left.isEmpty()) {
+          failure = new IOException("UML process group " + pid + " still has processes " + left + " 5 s after SIGKILL");
         }
-        ProcessGroups.kill(pid);
-        try {
-          Thread.sleep(10);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
     GuestAgent a = agent;
@@ -218,11 +213,7 @@ final class UmlProcess {
     try {
       FileTrees.deleteTree(runDir);
     } catch (IOException e) {
-      if (failure == null) {
-        failure = e;
-      } else {
-        failure.addSuppressed(e);
-      }
+      failure = Failures.add(failure, e);
     }
     if (failure != null) {
       throw failure;

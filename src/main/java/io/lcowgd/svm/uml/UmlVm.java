@@ -3,6 +3,7 @@ package io.lcowgd.svm.uml;
 import static io.lcowgd.svm.uml.GuestShell.q;
 
 import io.lcowgd.disk.PayloadRange;
+import io.lcowgd.io.Failures;
 import io.lcowgd.svm.AccessMode;
 import io.lcowgd.svm.UnionSpec;
 import io.lcowgd.svm.Vm;
@@ -93,11 +94,7 @@ public final class UmlVm implements Vm {
         try {
           vm.mountScratch();
         } catch (IOException | RuntimeException e) {
-          try {
-            vm.terminate();
-          } catch (IOException te) {
-            e.addSuppressed(te);
-          }
+          Failures.undo(e, vm::terminate);
           throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
         }
       }
@@ -105,30 +102,14 @@ public final class UmlVm implements Vm {
       return vm;
     } catch (IOException | RuntimeException e) {
       if (guest == null) {
-        try {
-          io.lcowgd.io.FileTrees.deleteTree(runDir);
-        } catch (IOException ce) {
-          e.addSuppressed(ce);
-        }
+        Failures.undo(e, () -> io.lcowgd.io.FileTrees.deleteTree(runDir));
       } else {
-        try {
-          guest.destroy();
-        } catch (IOException ce) {
-          e.addSuppressed(ce);
-        }
+        Failures.undo(e, guest::destroy);
       }
       if (jail != null) {
-        try {
-          jail.close();
-        } catch (IOException ce) {
-          e.addSuppressed(ce);
-        }
+        Failures.undo(e, jail::close);
       }
-      try {
-        deleteScratch(scratch);
-      } catch (IOException ce) {
-        e.addSuppressed(ce);
-      }
+      Failures.undo(e, () -> deleteScratch(scratch));
       throw new IOException("start UML service VM " + id + " (umid " + umid + "): " + e.getMessage(), e);
     }
   }
