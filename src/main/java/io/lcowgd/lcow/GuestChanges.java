@@ -1,6 +1,6 @@
 package io.lcowgd.lcow;
 
-import static io.lcowgd.lcow.GuestDiff.q;
+import static io.lcowgd.svm.uml.UmlVm.quote;
 
 import io.lcowgd.convert.GuestListing;
 import io.lcowgd.convert.LayerChanges;
@@ -107,7 +107,7 @@ final class GuestChanges {
     synchronized (STRIPES[Math.floorMod(lease.vmId().hashCode(), STRIPES.length)]) {
       try (VmLease.Attachment top = lease.attach(l.image(), ImagePayload.of(l), AccessMode.READ_ONLY)) {
         UmlVm vm = UmlBackend.guest(lease.vm());
-        List<GuestListing> listings = new ArrayList<>(list(vm, "tree " + q(top.guestPath()), 1, "sandbox " + id));
+        List<GuestListing> listings = new ArrayList<>(list(vm, "tree " + quote(top.guestPath()), 1, "sandbox " + id));
         for (int from = 0; from < chain.size(); from += BATCH) {
           List<Layer> batch = chain.subList(from, Math.min(chain.size(), from + BATCH));
           listings.addAll(probe(lease, vm, top.guestPath(), batch));
@@ -123,11 +123,11 @@ final class GuestChanges {
     List<VmLease.Attachment> atts = new ArrayList<>();
     List<GuestListing> out;
     try {
-      StringBuilder args = new StringBuilder("probe ").append(q(topPath));
+      StringBuilder args = new StringBuilder("probe ").append(quote(topPath));
       for (Layer p : batch) {
         VmLease.Attachment a = lease.attach(p.image(), ImagePayload.of(p), AccessMode.READ_ONLY);
         atts.add(a);
-        args.append(' ').append(q(a.guestPath())).append(p.kind() == LayerKind.IMAGE ? " layer" : " sandbox");
+        args.append(' ').append(quote(a.guestPath())).append(p.kind() == LayerKind.IMAGE ? " layer" : " sandbox");
       }
       out = list(vm, args.toString(), batch.size(), "parent layers " + batch.stream().map(Layer::id).toList());
     } catch (IOException | RuntimeException e) {

@@ -1,5 +1,7 @@
 package io.lcowgd.lcow;
 
+import static io.lcowgd.svm.uml.UmlVm.quote;
+
 import io.lcowgd.convert.OverlayTarRewriter;
 import io.lcowgd.disk.PayloadRange;
 import io.lcowgd.graphdriver.TarStream;
@@ -64,7 +66,7 @@ final class GuestDiff {
       a = lease.attach(l.image(), range, AccessMode.READ_ONLY);
       UmlVm vm = UmlBackend.guest(lease.vm());
       String mp = a.guestPath();
-      String up = q(mp + "/upper");
+      String up = quote(mp + "/upper");
       boolean upper = vm.run("if [ -d " + up + " ] && [ ! -L " + up + " ]; then echo upper; else echo whole; fi")
           .strip().equals("upper");
       String dir = upper ? mp + "/upper" : mp;
@@ -82,7 +84,7 @@ final class GuestDiff {
    * record), then GNU tar's archive of the tree in the sandbox export's order with everything it carries.
    */
   static String exportCommand(String dir) {
-    return "cd " + q(dir) + " && " + GNU_FIND + " . -mindepth 1 ! -type d -links +1 -printf '%i %P\\0'"
+    return "cd " + quote(dir) + " && " + GNU_FIND + " . -mindepth 1 ! -type d -links +1 -printf '%i %P\\0'"
         + " && printf '\\0' && exec " + GNU_TAR + " " + TAR_OPTIONS + " .";
   }
 
@@ -212,11 +214,6 @@ final class GuestDiff {
       v = v * 10 + (c - '0');
     }
     return v;
-  }
-
-  /** Single-quotes {@code s} for the guest shell (also {@link GuestChanges}'s commands). */
-  static String q(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
   }
 
   /** The layer tar, produced once: a pump thread copies the guest's tar into a pipe that the rewriter reads. */

@@ -29,6 +29,11 @@ import java.util.Set;
 public final class UmlVm implements Vm {
   /** Where the VM's scratch disk (the first ubd slot, hot-plugged right after boot) is mounted in the guest. */
   public static final String SCRATCH = "/tmp/scratch";
+
+  /** Single-quotes {@code s} as one word of a guest shell command (for {@link #run} and {@link #stream}). */
+  public static String quote(String s) {
+    return q(s);
+  }
   /** A symlink in the run directory naming the VM's scratch file, for a later stale-guest clean-up. */
   static final String SCRATCH_RECORD = "scratch";
 
